@@ -1,0 +1,1 @@
+print("attest-bench: not yet written")

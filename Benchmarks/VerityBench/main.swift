@@ -1,0 +1,1 @@
+print("verity-bench: not yet written")

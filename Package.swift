@@ -1,0 +1,51 @@
+// swift-tools-version: 6.1
+// Coffer: confidential containers in Swift. Module layout follows ../shared/DESIGN.md:
+// dependencies point downward only, guest-side targets (CofferCore, CofferEvidence) never import
+// Foundation and never depend on host-side targets.
+import PackageDescription
+
+let crypto: Target.Dependency = .product(name: "Crypto", package: "swift-crypto")
+let cryptoExtras: Target.Dependency = .product(name: "_CryptoExtras", package: "swift-crypto")
+let x509: Target.Dependency = .product(name: "X509", package: "swift-certificates")
+let asn1: Target.Dependency = .product(name: "SwiftASN1", package: "swift-asn1")
+let argumentParser: Target.Dependency = .product(name: "ArgumentParser", package: "swift-argument-parser")
+let yams: Target.Dependency = .product(name: "Yams", package: "Yams")
+
+let package = Package(
+    name: "Coffer",
+    products: [
+        .executable(name: "coffer", targets: ["coffer"]),
+        .library(name: "CofferVerifier", targets: ["CofferVerifier"]),
+        .library(name: "CofferImage", targets: ["CofferImage"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.0.0"),
+        .package(url: "https://github.com/apple/swift-certificates", from: "1.21.0"),
+        .package(url: "https://github.com/apple/swift-asn1", from: "1.7.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+    ],
+    targets: [
+        // MARK: Guest side and shared leaves (no Foundation)
+        .target(name: "CofferCore"),
+        .target(name: "CofferEvidence", dependencies: ["CofferCore"]),
+
+        // MARK: Host side
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .target(name: "CofferImage", dependencies: ["CofferCore", "CZlib", crypto, yams]),
+        .target(
+            name: "CofferVerifier",
+            dependencies: ["CofferCore", "CofferEvidence", crypto, cryptoExtras, x509, asn1]
+        ),
+        .executableTarget(name: "coffer", dependencies: ["CofferImage", "CofferVerifier", argumentParser]),
+
+        // MARK: Benchmarks (programs, not timed tests)
+        .executableTarget(name: "verity-bench", dependencies: ["CofferImage"], path: "Benchmarks/VerityBench"),
+        .executableTarget(name: "attest-bench", dependencies: ["CofferVerifier"], path: "Benchmarks/AttestBench"),
+
+        // MARK: Tests
+        .testTarget(name: "CofferCoreTests", dependencies: ["CofferCore"]),
+        .testTarget(name: "CofferImageTests", dependencies: ["CofferImage", "CofferCore"]),
+        .testTarget(name: "CofferVerifierTests", dependencies: ["CofferVerifier", "CofferEvidence", "CofferCore"]),
+    ]
+)
