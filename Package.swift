@@ -32,7 +32,7 @@ let package = Package(
 
         // MARK: Host side
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
-        .target(name: "CofferImage", dependencies: ["CofferCore", "CZlib", crypto, yams]),
+        .target(name: "CofferImage", dependencies: ["CofferCore", "CZlib", crypto, cryptoExtras, yams]),
         .target(
             name: "CofferVerifier",
             dependencies: ["CofferCore", "CofferEvidence", crypto, cryptoExtras, x509, asn1]
