@@ -44,8 +44,10 @@ let package = Package(
         .executableTarget(name: "attest-bench", dependencies: ["CofferVerifier"], path: "Benchmarks/AttestBench"),
 
         // MARK: Tests
+        .target(name: "CofferTestSupport", path: "Tests/CofferTestSupport"),
+        .testTarget(name: "CofferCLITests", dependencies: ["CofferTestSupport"]),
         .testTarget(name: "CofferCoreTests", dependencies: ["CofferCore"]),
-        .testTarget(name: "CofferImageTests", dependencies: ["CofferImage", "CofferCore"]),
-        .testTarget(name: "CofferVerifierTests", dependencies: ["CofferVerifier", "CofferEvidence", "CofferCore"]),
+        .testTarget(name: "CofferImageTests", dependencies: ["CofferImage", "CofferCore", "CofferTestSupport"]),
+        .testTarget(name: "CofferVerifierTests", dependencies: ["CofferVerifier", "CofferEvidence", "CofferCore", "CofferTestSupport"]),
     ]
 )

@@ -42,7 +42,7 @@ public struct ImageStore: Sendable {
         var template = Array("\(temporaryDirectory)/build-XXXXXX".utf8CString)
         let made = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
         guard made != nil else { throw FileSystem.error("cannot create a build directory in \(temporaryDirectory)") }
-        return String(cString: template)
+        return String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     /// Moves a completed build directory into place as image `id`. Building the same image twice is

@@ -1,0 +1,104 @@
+import Foundation
+
+/// A directory under /tmp removed when the value is released.
+public final class TemporaryDirectory: @unchecked Sendable {
+    public let path: String
+
+    public init(_ label: String = "coffer-test") throws {
+        var template = Array("\(NSTemporaryDirectory())/\(label)-XXXXXX".utf8CString)
+        guard template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) != nil else {
+            throw TestFailure("mkdtemp failed: \(String(cString: strerror(errno)))")
+        }
+        path = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    deinit { try? FileManager.default.removeItem(atPath: path) }
+
+    public func file(_ name: String) -> String { "\(path)/\(name)" }
+
+    @discardableResult
+    public func write(_ name: String, _ contents: String, mode: Int = 0o644) throws -> String {
+        let target = file(name)
+        try FileManager.default.createDirectory(
+            atPath: (target as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try Data(contents.utf8).write(to: URL(fileURLWithPath: target))
+        try FileManager.default.setAttributes([.posixPermissions: mode], ofItemAtPath: target)
+        return target
+    }
+}
+
+public struct TestFailure: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// The result of running a real program.
+public struct CommandResult: Sendable {
+    public var status: Int32
+    public var stdout: String
+    public var stderr: String
+}
+
+/// Runs a program to completion, with its output captured.
+@discardableResult
+public func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:], directory: String? = nil) throws -> CommandResult {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: executable.hasPrefix("/") ? executable : "/usr/bin/env")
+    process.arguments = executable.hasPrefix("/") ? arguments : [executable] + arguments
+    var env = ProcessInfo.processInfo.environment
+    for (k, v) in environment { env[k] = v }
+    process.environment = env
+    if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
+    let out = Pipe(), err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    process.standardInput = FileHandle.nullDevice
+    try process.run()
+    // Read both pipes concurrently so neither fills and blocks the child.
+    final class Box: @unchecked Sendable { var data = Data() }
+    let errBox = Box()
+    let group = DispatchGroup()
+    DispatchQueue.global().async(group: group) { errBox.data = err.fileHandleForReading.readDataToEndOfFile() }
+    let outData = out.fileHandleForReading.readDataToEndOfFile()
+    group.wait()
+    let errData = errBox.data
+    process.waitUntilExit()
+    return CommandResult(
+        status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+        stderr: String(decoding: errData, as: UTF8.self))
+}
+
+/// Runs a shell command line and throws unless it succeeds.
+@discardableResult
+public func sh(_ command: String, directory: String? = nil) throws -> String {
+    let result = try run("/bin/sh", ["-c", command], directory: directory)
+    guard result.status == 0 else {
+        throw TestFailure("`\(command)` failed with \(result.status): \(result.stderr)\(result.stdout)")
+    }
+    return result.stdout
+}
+
+public enum Repository {
+    /// The repository root: the nearest directory above `file` holding Package.swift.
+    public static func root(from file: String = #filePath) -> String {
+        var dir = (file as NSString).deletingLastPathComponent
+        while dir != "/" {
+            if FileManager.default.fileExists(atPath: "\(dir)/Package.swift") { return dir }
+            dir = (dir as NSString).deletingLastPathComponent
+        }
+        return "."
+    }
+
+    /// ../shared/vectors beside the repository, as CI lays it out.
+    public static var vectors: String { ((root() as NSString).deletingLastPathComponent as NSString).appendingPathComponent("shared/vectors") }
+
+    /// A built executable of this package (tests run after `swift build --build-tests`).
+    public static func executable(_ name: String) -> String {
+        let here = (CommandLine.arguments[0] as NSString).deletingLastPathComponent
+        for candidate in [here, "\(root())/.build/debug"] {
+            let path = "\(candidate)/\(name)"
+            if FileManager.default.isExecutableFile(atPath: path) { return path }
+        }
+        return "\(root())/.build/debug/\(name)"
+    }
+}
