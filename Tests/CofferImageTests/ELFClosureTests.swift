@@ -67,6 +67,44 @@ import Testing
         #expect(closure.contains { $0.guestPath == scratch.file("lib/libgreet.so") })
     }
 
+    /// An unpacked root file system: links resolve inside it (absolute ones restart at its top,
+    /// ".." stops there), its own libraries are found, never the build host's.
+    @Test func resolvesInsideAnotherRoot() throws {
+        let scratch = try ScratchDirectory("elf")
+        defer { scratch.remove() }
+        let build = try ScratchDirectory("elf-build")
+        defer { build.remove() }
+        let program = try programWithOwnLibrary(build, rpath: "/nonexistent")
+        let root = scratch.path
+        let libdir = "\(root)/usr/lib/x86_64-linux-gnu"
+        let manager = FileManager.default
+        for directory in ["usr/bin", "usr/lib/x86_64-linux-gnu", "lib64"] {
+            try manager.createDirectory(atPath: "\(root)/\(directory)", withIntermediateDirectories: true)
+        }
+        try manager.copyItem(atPath: program, toPath: "\(root)/usr/bin/prog")
+        try manager.copyItem(atPath: build.file("lib/libgreet.so"), toPath: "\(libdir)/libgreet.so")
+        for file in ["libc.so.6", "ld-linux-x86-64.so.2"] {
+            try manager.copyItem(atPath: try realPath("/lib/x86_64-linux-gnu/\(file)"), toPath: "\(libdir)/\(file)")
+        }
+        try manager.createSymbolicLink(atPath: "\(root)/lib", withDestinationPath: "usr/lib")
+        try manager.createSymbolicLink(
+            atPath: "\(root)/lib64/ld-linux-x86-64.so.2", withDestinationPath: "/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2")
+        try manager.createSymbolicLink(
+            atPath: "\(libdir)/libescape.so", withDestinationPath: "../../../../../../../usr/lib/x86_64-linux-gnu/libm.so.6")
+
+        let closure = try ELFClosure.resolve(binary: "/usr/bin/prog", root: root)
+        #expect(closure == [
+            ELFDependency(guestPath: "/lib64/ld-linux-x86-64.so.2", hostPath: "\(libdir)/ld-linux-x86-64.so.2"),
+            ELFDependency(guestPath: "/lib/x86_64-linux-gnu/libgreet.so", hostPath: "\(libdir)/libgreet.so"),
+            ELFDependency(guestPath: "/lib/x86_64-linux-gnu/libc.so.6", hostPath: "\(libdir)/libc.so.6"),
+        ])
+        #expect(try ELFRoot(root).find("/lib/x86_64-linux-gnu/libescape.so") == nil, "the host's libm is out of reach")
+        try manager.removeItem(atPath: "\(libdir)/libc.so.6")
+        #expect(throws: ELFError.missingLibrary(name: "libc.so.6", neededBy: "/usr/bin/prog")) {
+            try ELFClosure.resolve(binary: "/usr/bin/prog", root: root)
+        }
+    }
+
     @Test func missingLibraryNamesItAndWhoNeedsIt() throws {
         let scratch = try ScratchDirectory("elf")
         defer { scratch.remove() }

@@ -82,6 +82,25 @@ import Testing
         }
     }
 
+    /// A hostile superblock (any byte of the header block changed) is refused, never trusted and
+    /// never a crash: its parameters could otherwise steer the recomputation. With the image's
+    /// parameters given, even the UUID (which the root hash does not cover) must match.
+    @Test func verifyRefusesEveryAlteredHeaderByte() throws {
+        let scratch = try ScratchDirectory("verity")
+        defer { scratch.remove() }
+        let (data, hash, result) = try formatted(blocks: 130, in: scratch)
+        let parameters = VerityParameters(salt: result.salt, uuid: result.uuid)
+        let original = try Data(contentsOf: URL(fileURLWithPath: hash))
+        for offset in stride(from: 0, to: 4096, by: 7) {
+            var bytes = original
+            bytes[offset] ^= UInt8(1 << (offset % 8))
+            try bytes.write(to: URL(fileURLWithPath: hash))
+            #expect(throws: VerityError.self, "byte \(offset)") {
+                try VerityTree.verify(dataPath: data, hashPath: hash, rootHash: result.rootHash, parameters: parameters)
+            }
+        }
+    }
+
     @Test func verifyDetectsAnotherRootHash() throws {
         let scratch = try ScratchDirectory("verity")
         defer { scratch.remove() }
@@ -92,6 +111,8 @@ import Testing
             try VerityTree.verify(dataPath: data, hashPath: hash, rootHash: wrong)
         }
         #expect(try VerityTree.verify(dataPath: data, hashPath: hash, rootHash: result.rootHash) == result)
+        let parameters = VerityParameters(salt: result.salt, uuid: result.uuid)
+        #expect(try VerityTree.verify(dataPath: data, hashPath: hash, rootHash: result.rootHash, parameters: parameters) == result)
     }
 
     @Test func rejectsDataThatIsNotWholeBlocks() throws {

@@ -1,3 +1,4 @@
+import CofferCore
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -31,6 +32,17 @@ public enum ELFError: Error, Sendable, Equatable, CustomStringConvertible {
         case .missingLibrary(let name, let neededBy): "\(neededBy): needs shared library \(name), which was not found"
         case .unreadable(let path, let errno): "\(path): cannot read: \(String(cString: strerror(errno)))"
         case .symlinkLoop(let path): "\(path): too many levels of symbolic links"
+        }
+    }
+}
+
+extension ELFError {
+    /// The edge form: a bad or missing input file is the user's to fix.
+    public var cofferError: CofferError {
+        switch self {
+        case .notELF, .notX8664, .truncated, .malformed, .symlinkLoop: CofferError(.invalidInput, description, cause: self)
+        case .missingLibrary: CofferError(.notFound, description, cause: self)
+        case .unreadable(_, let code): CofferError(code == ENOENT ? .notFound : .system, description, cause: self)
         }
     }
 }

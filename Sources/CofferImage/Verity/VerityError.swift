@@ -1,3 +1,10 @@
+import CofferCore
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
 /// Why a dm-verity hash tree could not be built or did not verify. Every case names the file and
 /// says what was wrong, so the message can be shown to a user as it is.
 public enum VerityError: Error, Sendable, Equatable, CustomStringConvertible {
@@ -44,8 +51,15 @@ public enum VerityError: Error, Sendable, Equatable, CustomStringConvertible {
     }
 }
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
+
+extension VerityError {
+    /// The edge form: bad input is the user's to fix, a mismatch is an integrity failure.
+    public var cofferError: CofferError {
+        switch self {
+        case .sizeNotBlockMultiple, .emptyData, .invalidParameters: CofferError(.invalidInput, description, cause: self)
+        case .io: CofferError(.system, description, cause: self)
+        case .badSuperblock, .hashFileSize, .dataSizeMismatch, .treeMismatch, .rootHashMismatch:
+            CofferError(.integrity, description, cause: self)
+        }
+    }
+}

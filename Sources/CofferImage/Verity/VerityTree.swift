@@ -33,10 +33,15 @@ public enum VerityTree {
 
     /// Recomputes the tree of `dataPath` with the parameters recorded in `hashPath`'s superblock
     /// and checks that the stored hash file is byte for byte the one `format` would write and that
-    /// the root hash is `rootHash`. Throws naming the first region that differs.
-    /// Throws `VerityError`.
+    /// the root hash is `rootHash`. Throws `VerityError` naming the first region that differs.
+    ///
+    /// The root hash covers the salt and every block, but not the superblock's UUID; pass
+    /// `parameters` (the ones the image was built with) to also require the superblock to be
+    /// exactly theirs.
     @discardableResult
-    public static func verify(dataPath: String, hashPath: String, rootHash: [UInt8]) throws -> VerityResult {
+    public static func verify(
+        dataPath: String, hashPath: String, rootHash: [UInt8], parameters expected: VerityParameters? = nil
+    ) throws -> VerityResult {
         let hash = try VerityFile.openForReading(hashPath)
         let storedSize = try hash.size()
         guard storedSize >= Int64(VeritySuperblock.size) else {
@@ -45,6 +50,9 @@ public enum VerityTree {
         var header = [UInt8](repeating: 0, count: VeritySuperblock.size)
         try header.withUnsafeMutableBytes { bytes in try hash.read(into: bytes, at: 0) }
         let parameters = try VeritySuperblock.parse(header, path: hashPath)
+        if let expected, expected != parameters {
+            throw VerityError.badSuperblock(path: hashPath, reason: "salt, UUID or block sizes differ from the image's")
+        }
         let data = try VerityFile.openForReading(dataPath)
         let dataBlocks = try countBlocks(data, blockSize: parameters.dataBlockSize)
         let recorded = VeritySuperblock.dataBlocks(header) ?? -1
