@@ -6,14 +6,14 @@ import Testing
 /// libraries compiled here with gcc.
 @Suite struct ELFClosureTests {
     @Test func staticProgramNeedsNothing() throws {
-        let scratch = try ScratchDirectory("elf")
+        let scratch = try TestScratch("elf")
         defer { scratch.remove() }
         let program = try compile(scratch, "hello", source: "int main(void) { return 0; }", flags: ["-static"])
         #expect(try ELFClosure.resolve(binary: program) == [])
     }
 
     @Test func dynamicProgramMatchesLdd() throws {
-        let scratch = try ScratchDirectory("elf")
+        let scratch = try TestScratch("elf")
         defer { scratch.remove() }
         let program = try compile(scratch, "root", source: """
             #include <math.h>
@@ -41,7 +41,7 @@ import Testing
 
     @Test(arguments: [["-Wl,--enable-new-dtags"], ["-Wl,--disable-new-dtags"]])
     func originRunpathAndRpathMatchLdd(dtags: [String]) throws {
-        let scratch = try ScratchDirectory("elf")
+        let scratch = try TestScratch("elf")
         defer { scratch.remove() }
         let program = try programWithOwnLibrary(scratch, extraFlags: dtags)
         let closure = try ELFClosure.resolve(binary: program)
@@ -54,7 +54,7 @@ import Testing
     }
 
     @Test func libraryOfAnotherClassIsSkippedLikeLdSo() throws {
-        let scratch = try ScratchDirectory("elf")
+        let scratch = try TestScratch("elf")
         defer { scratch.remove() }
         let program = try programWithOwnLibrary(scratch, rpath: "$ORIGIN/bad:$ORIGIN/lib")
         // A copy of the library that claims to be ELF32: ld.so skips it and keeps searching.
@@ -70,9 +70,9 @@ import Testing
     /// An unpacked root file system: links resolve inside it (absolute ones restart at its top,
     /// ".." stops there), its own libraries are found, never the build host's.
     @Test func resolvesInsideAnotherRoot() throws {
-        let scratch = try ScratchDirectory("elf")
+        let scratch = try TestScratch("elf")
         defer { scratch.remove() }
-        let build = try ScratchDirectory("elf-build")
+        let build = try TestScratch("elf-build")
         defer { build.remove() }
         let program = try programWithOwnLibrary(build, rpath: "/nonexistent")
         let root = scratch.path
@@ -106,7 +106,7 @@ import Testing
     }
 
     @Test func missingLibraryNamesItAndWhoNeedsIt() throws {
-        let scratch = try ScratchDirectory("elf")
+        let scratch = try TestScratch("elf")
         defer { scratch.remove() }
         let program = try programWithOwnLibrary(scratch)
         try FileManager.default.removeItem(atPath: scratch.file("lib/libgreet.so"))
@@ -116,7 +116,7 @@ import Testing
     }
 
     @Test func textFileAndTruncatedELFAreRefused() throws {
-        let scratch = try ScratchDirectory("elf")
+        let scratch = try TestScratch("elf")
         defer { scratch.remove() }
         let text = scratch.file("notes.txt")
         try "#!/bin/sh\necho hello\n".write(toFile: text, atomically: true, encoding: .utf8)
@@ -166,22 +166,22 @@ import Testing
 
     // MARK: - Helpers
 
-    private func compile(_ scratch: ScratchDirectory, _ name: String, source: String, flags: [String]) throws -> String {
+    private func compile(_ scratch: TestScratch, _ name: String, source: String, flags: [String]) throws -> String {
         let sourcePath = scratch.file("\(name).c")
         try source.write(toFile: sourcePath, atomically: true, encoding: .utf8)
         let output = scratch.file(name)
-        try TestTool.check("gcc", ["-o", output, sourcePath] + flags)
+        try RealTool.check("gcc", ["-o", output, sourcePath] + flags)
         return output
     }
 
     /// A program in `scratch` that needs `lib/libgreet.so`, found through `rpath`.
     private func programWithOwnLibrary(
-        _ scratch: ScratchDirectory, rpath: String = "$ORIGIN/lib", extraFlags: [String] = []
+        _ scratch: TestScratch, rpath: String = "$ORIGIN/lib", extraFlags: [String] = []
     ) throws -> String {
         try FileManager.default.createDirectory(atPath: scratch.file("lib"), withIntermediateDirectories: true)
         let library = scratch.file("greet.c")
         try "#include <stdio.h>\nvoid greet(void) { puts(\"hello\"); }\n".write(toFile: library, atomically: true, encoding: .utf8)
-        try TestTool.check("gcc", ["-shared", "-fPIC", "-o", scratch.file("lib/libgreet.so"), library])
+        try RealTool.check("gcc", ["-shared", "-fPIC", "-o", scratch.file("lib/libgreet.so"), library])
         return try compile(scratch, "prog", source: "void greet(void);\nint main(void) { greet(); return 0; }", flags: [
             "-L\(scratch.file("lib"))", "-lgreet", "-Wl,-rpath,\(rpath)",
         ] + extraFlags)
@@ -189,7 +189,7 @@ import Testing
 
     /// The paths ldd reports (the resolved path of each library, and the interpreter), vDSO aside.
     private func ldd(_ program: String) throws -> Set<String> {
-        let output = try TestTool.check("ldd", [program])
+        let output = try RealTool.check("ldd", [program])
         var paths = Set<String>()
         for line in output.split(separator: "\n") {
             let words = line.split(separator: " ", omittingEmptySubsequences: true).map { $0.trimmingCharacters(in: .whitespaces) }
@@ -203,7 +203,7 @@ import Testing
     }
 
     private func realPath(_ path: String) throws -> String {
-        guard let resolved = realpath(path, nil) else { throw TestTool.Failure(description: "realpath \(path) failed") }
+        guard let resolved = realpath(path, nil) else { throw RealTool.Failure(description: "realpath \(path) failed") }
         defer { free(resolved) }
         return String(cString: resolved)
     }

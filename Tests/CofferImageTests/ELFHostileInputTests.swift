@@ -6,11 +6,11 @@ import Testing
 /// ld.so.cache either parse or throw an `ELFError`. (A trap would crash the test run.)
 @Suite struct ELFHostileInputTests {
     @Test func mutatedProgramsThrowOrParse() throws {
-        let scratch = try ScratchDirectory("elf-hostile")
+        let scratch = try TestScratch("elf-hostile")
         defer { scratch.remove() }
         let source = scratch.file("p.c")
         try "int main(void) { return 0; }\n".write(toFile: source, atomically: true, encoding: .utf8)
-        try TestTool.check("gcc", ["-o", scratch.file("p"), source])
+        try RealTool.check("gcc", ["-o", scratch.file("p"), source])
         let original = [UInt8](try Data(contentsOf: URL(fileURLWithPath: scratch.file("p"))))
         var generator = SystemRandomNumberGenerator()
         var outcomes = (parsed: 0, refused: 0)

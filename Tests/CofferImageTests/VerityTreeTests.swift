@@ -28,12 +28,12 @@ import Testing
 
     @Test(arguments: shapes)
     func matchesVeritysetup(shape: Shape) throws {
-        let scratch = try ScratchDirectory("verity")
+        let scratch = try TestScratch("verity")
         defer { scratch.remove() }
         let data = scratch.file("data")
-        try Data(randomBytes(shape.blocks * shape.dataBlockSize)).write(to: URL(fileURLWithPath: data))
-        let salt = randomBytes(shape.saltSize)
-        let uuid = randomBytes(16)
+        try Data(randomTestBytes(shape.blocks * shape.dataBlockSize)).write(to: URL(fileURLWithPath: data))
+        let salt = randomTestBytes(shape.saltSize)
+        let uuid = randomTestBytes(16)
 
         let reference = try veritysetupFormat(
             data: data, hash: scratch.file("reference"), salt: salt, uuid: uuid,
@@ -52,11 +52,11 @@ import Testing
 
         // Our verify accepts veritysetup's file, and veritysetup's verify accepts ours.
         try VerityTree.verify(dataPath: data, hashPath: scratch.file("reference"), rootHash: result.rootHash)
-        try TestTool.check("veritysetup", ["verify", data, scratch.file("coffer"), reference])
+        try RealTool.check("veritysetup", ["verify", data, scratch.file("coffer"), reference])
     }
 
     @Test func verifyDetectsAFlippedDataByte() throws {
-        let scratch = try ScratchDirectory("verity")
+        let scratch = try TestScratch("verity")
         defer { scratch.remove() }
         let (data, hash, result) = try formatted(blocks: 300, in: scratch)
         try flipByte(in: data, at: 200 * 4096 + 17)
@@ -67,7 +67,7 @@ import Testing
     }
 
     @Test func verifyDetectsAFlippedHashByte() throws {
-        let scratch = try ScratchDirectory("verity")
+        let scratch = try TestScratch("verity")
         defer { scratch.remove() }
         let (data, hash, result) = try formatted(blocks: 300, in: scratch)
         // Level 1 (the top) is block 1; level 0 starts at block 2.
@@ -86,7 +86,7 @@ import Testing
     /// never a crash: its parameters could otherwise steer the recomputation. With the image's
     /// parameters given, even the UUID (which the root hash does not cover) must match.
     @Test func verifyRefusesEveryAlteredHeaderByte() throws {
-        let scratch = try ScratchDirectory("verity")
+        let scratch = try TestScratch("verity")
         defer { scratch.remove() }
         let (data, hash, result) = try formatted(blocks: 130, in: scratch)
         let parameters = VerityParameters(salt: result.salt, uuid: result.uuid)
@@ -102,7 +102,7 @@ import Testing
     }
 
     @Test func verifyDetectsAnotherRootHash() throws {
-        let scratch = try ScratchDirectory("verity")
+        let scratch = try TestScratch("verity")
         defer { scratch.remove() }
         let (data, hash, result) = try formatted(blocks: 3, in: scratch)
         var wrong = result.rootHash
@@ -116,11 +116,11 @@ import Testing
     }
 
     @Test func rejectsDataThatIsNotWholeBlocks() throws {
-        let scratch = try ScratchDirectory("verity")
+        let scratch = try TestScratch("verity")
         defer { scratch.remove() }
         let data = scratch.file("data")
-        try Data(randomBytes(4096 + 100)).write(to: URL(fileURLWithPath: data))
-        let parameters = VerityParameters(salt: [1], uuid: randomBytes(16))
+        try Data(randomTestBytes(4096 + 100)).write(to: URL(fileURLWithPath: data))
+        let parameters = VerityParameters(salt: [1], uuid: randomTestBytes(16))
         #expect(throws: VerityError.sizeNotBlockMultiple(path: data, size: 4196, blockSize: 4096)) {
             try VerityTree.format(dataPath: data, hashPath: scratch.file("hash"), parameters: parameters)
         }
@@ -147,7 +147,7 @@ import Testing
     private func veritysetupFormat(
         data: String, hash: String, salt: [UInt8], uuid: [UInt8], dataBlockSize: Int, hashBlockSize: Int
     ) throws -> String {
-        let output = try TestTool.check("veritysetup", [
+        let output = try RealTool.check("veritysetup", [
             "format", data, hash, "--salt=\(salt.isEmpty ? "-" : Hex.encode(salt))", "--uuid=\(uuidString(uuid))",
             "--data-block-size=\(dataBlockSize)", "--hash-block-size=\(hashBlockSize)",
         ])
@@ -155,10 +155,10 @@ import Testing
         return line.map { $0.dropFirst("Root hash:".count).trimmingCharacters(in: .whitespaces) } ?? "none in: \(output)"
     }
 
-    private func formatted(blocks: Int, in scratch: ScratchDirectory) throws -> (String, String, VerityResult) {
+    private func formatted(blocks: Int, in scratch: TestScratch) throws -> (String, String, VerityResult) {
         let data = scratch.file("data")
-        try Data(randomBytes(blocks * 4096)).write(to: URL(fileURLWithPath: data))
-        let parameters = VerityParameters(salt: randomBytes(32), uuid: randomBytes(16))
+        try Data(randomTestBytes(blocks * 4096)).write(to: URL(fileURLWithPath: data))
+        let parameters = VerityParameters(salt: randomTestBytes(32), uuid: randomTestBytes(16))
         let result = try VerityTree.format(dataPath: data, hashPath: scratch.file("hash"), parameters: parameters)
         try VerityTree.verify(dataPath: data, hashPath: scratch.file("hash"), rootHash: result.rootHash)
         return (data, scratch.file("hash"), result)

@@ -22,8 +22,8 @@ struct VerityHasher: Sendable {
     }
 
     func hash(_ block: UnsafeRawBufferPointer) -> [UInt8] {
-        var out = [UInt8](repeating: 0, count: VerityGeometry.digestSize)
-        out.withUnsafeMutableBytes { hash(block, into: $0.baseAddress.unsafelyUnwrapped) }
-        return out
+        var hasher = salted
+        hasher.update(bufferPointer: block)
+        return Array(hasher.finalize())
     }
 }

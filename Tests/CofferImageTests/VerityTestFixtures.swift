@@ -2,7 +2,7 @@ import Foundation
 
 /// Runs real tools (veritysetup, gcc, ldd) for the verity and ELF tests, and makes scratch
 /// directories. A missing tool makes the test fail with the tool's name: `make test` installs it.
-enum TestTool {
+enum RealTool {
     struct Failure: Error, CustomStringConvertible {
         var description: String
     }
@@ -47,7 +47,7 @@ enum TestTool {
 }
 
 /// A fresh directory under the system temporary directory, removed by `remove()`.
-struct ScratchDirectory {
+struct TestScratch {
     let path: String
 
     init(_ label: String) throws {
@@ -61,7 +61,7 @@ struct ScratchDirectory {
     func remove() { try? FileManager.default.removeItem(atPath: path) }
 }
 
-func randomBytes(_ count: Int) -> [UInt8] {
+func randomTestBytes(_ count: Int) -> [UInt8] {
     var generator = SystemRandomNumberGenerator()
     var bytes = [UInt8](repeating: 0, count: count)
     var i = 0
