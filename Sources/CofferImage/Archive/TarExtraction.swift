@@ -42,6 +42,7 @@ final class TarExtraction {
             summary.members += 1
             progress(summary)
         }
+        try reader.drain()
         for item in directoryTimes.reversed() {
             /// A directory replaced by a later member no longer exists; nothing to do then.
             if setTimes(item.path, item.mtime, item.nanoseconds, followLast: true) != 0, errno != ENOENT {

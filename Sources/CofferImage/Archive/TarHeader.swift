@@ -45,7 +45,7 @@ struct TarHeader {
             let field = block[offset..<(offset + count)]
             return Array(field.prefix(while: { $0 != 0 }))
         }
-        checksum = try Self.number(block, 148, 8, "chksum")
+        do { checksum = try Self.number(block, 148, 8, "chksum") } catch { throw .checksum }
         /// The checksum is the sum of the header's bytes with the chksum field read as spaces;
         /// some old writers summed signed bytes, so both sums are accepted.
         var unsigned: UInt64 = 0

@@ -89,6 +89,14 @@ final class TarReader {
         }
     }
 
+    /// Reads the rest of the stream after the end-of-archive block (tar pads archives to whole
+    /// records), so that a gzip stream is inflated to its end and its CRC and length are checked:
+    /// a damaged trailer must not pass unnoticed.
+    func drain() throws {
+        start = end
+        while try stream.read(into: buffer) > 0 {}
+    }
+
     /// Reads the current member's data; 0 at its end.
     func readData(into destination: UnsafeMutableRawBufferPointer) throws -> Int {
         guard remainingData > 0 else { return 0 }
