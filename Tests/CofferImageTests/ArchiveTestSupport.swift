@@ -7,7 +7,8 @@ final class ArchiveScratch {
     let path: String
 
     init() throws {
-        var template = Array((NSTemporaryDirectory() + "/coffer-archive-XXXXXX").utf8CString)
+        let base = NSTemporaryDirectory().hasSuffix("/") ? String(NSTemporaryDirectory().dropLast()) : NSTemporaryDirectory()
+        var template = Array((base + "/coffer-archive-XXXXXX").utf8CString)
         guard let made = template.withUnsafeMutableBufferPointer({ buffer in buffer.baseAddress.flatMap { mkdtemp($0) } }) else {
             throw ToolFailure(message: "mkdtemp failed")
         }
