@@ -48,6 +48,22 @@ struct OCIImageUnpackerTests {
         #expect(result.defaults == expectedDefaults)
     }
 
+    /// The archive's own symlinks are clamped to it: a layer file linking to a host file is
+    /// looked up inside the unpacked archive, where it does not exist.
+    @Test("a docker save archive whose layer file is a symlink to a host file")
+    func dockerSaveLinkOut() throws {
+        let scratch = try ArchiveScratch()
+        try OCIImageFixture.make(in: scratch.path, format: "docker-save", variant: "link-out")
+        let error = #expect(throws: OCIError.self) {
+            try OCIImageUnpacker(source: scratch.file("image.tar")).unpack(into: try scratch.directory("root"))
+        }
+        guard case .missingBlob(_, let path)? = error else {
+            Issue.record("expected a missing blob, got \(String(describing: error))")
+            return
+        }
+        #expect(path.hasSuffix("/l1/layer.tar"))
+    }
+
     @Test("an OCI layout inside a gzip tar, as newer docker save writes it")
     func layoutInArchive() throws {
         let scratch = try ArchiveScratch()

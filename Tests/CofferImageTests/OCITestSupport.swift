@@ -54,6 +54,8 @@ if fmt == "docker-save":
     for n, raw in enumerate(layers):
         os.makedirs(out + "/save/l%d" % n, exist_ok=True)
         open(out + "/save/l%d/layer.tar" % n, "wb").write(raw); names.append("l%d/layer.tar" % n)
+    if variant == "link-out":
+        os.remove(out + "/save/l1/layer.tar"); os.symlink("/etc/passwd", out + "/save/l1/layer.tar")
     open(out + "/save/%s.json" % sha(cfg), "wb").write(cfg)
     json.dump([{"Config": sha(cfg) + ".json", "RepoTags": ["demo:1"], "Layers": names}], open(out + "/save/manifest.json", "w"))
     with tarfile.open(out + "/image.tar", "w") as t:

@@ -76,6 +76,13 @@ struct TarHostileArchiveTests {
         try refuse(scratch, member: "shadow", because: "not an earlier member")
     }
 
+    @Test("a symlink loop, then a member written through it")
+    func symlinkLoop() throws {
+        let scratch = try ArchiveScratch()
+        try makeArchive(scratch, "add(\"loop\", tarfile.SYMTYPE, link=\"loop/x\")\nadd(\"loop/x/y\", data=b\"z\")")
+        try refuse(scratch, member: "loop/x/y", because: "too many levels of symlinks")
+    }
+
     /// Absolute symlinks are root-relative in the guest: writing through one stays in the root.
     @Test("writes through absolute and relative symlinks stay inside the root")
     func writesThroughLinksAreClamped() throws {

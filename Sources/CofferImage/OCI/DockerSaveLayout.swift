@@ -8,24 +8,22 @@ import Foundation
 /// layers, which these plain tar files are). Docker 25 and later write `blobs/sha256/<hex>` paths,
 /// checked against the hex in their names.
 struct DockerSaveLayout {
-    let directory: String
+    let directory: ImageDirectory
 
     func resolve() throws -> ResolvedImage {
-        let manifestPath = directory + "/manifest.json"
-        guard let data = FileManager.default.contents(atPath: manifestPath) else {
-            throw OCIError.notAnImage(path: directory, reason: "it has neither index.json nor manifest.json")
+        guard let data = try directory.contents("manifest.json", limit: OCILayout.documentLimit) else {
+            throw OCIError.notAnImage(path: directory.path, reason: "it has neither oci-layout nor manifest.json")
         }
         let entries: [DockerSaveManifestEntry] = try decode(data, document: "manifest.json")
         guard entries.count == 1, let entry = entries.first else {
             let tags = entries.flatMap { $0.RepoTags ?? [] }
             throw OCIError.malformedDocument(document: "manifest.json", reason: "it lists \(entries.count) images (\(tags.joined(separator: ", "))); save exactly one")
         }
-        let configPath = try memberPath(entry.Config)
         guard let configDigest = Self.digest(named: entry.Config) else {
             throw OCIError.malformedDocument(document: "manifest.json", reason: "config path '\(entry.Config)' does not name its sha256 digest")
         }
-        guard let configData = FileManager.default.contents(atPath: configPath) else {
-            throw OCIError.missingBlob(digest: configDigest.description, path: configPath)
+        guard let configData = try directory.contents(entry.Config, limit: OCILayout.documentLimit) else {
+            throw OCIError.missingBlob(digest: configDigest.description, path: directory.path + "/" + entry.Config)
         }
         try BlobDigest.verify(data: configData, against: configDigest, size: nil)
         let configuration: OCIImageConfiguration = try decode(configData, document: "image config \(entry.Config)")
@@ -40,17 +38,20 @@ struct DockerSaveLayout {
             } else {
                 throw OCIError.malformedDocument(document: "manifest.json", reason: "layer '\(name)' has no digest to check it against (config rootfs.diff_ids has \(diffIDs.count) entries for \(entry.Layers.count) layers)")
             }
-            layers.append(.init(path: try memberPath(name), mediaType: nil, digest: digest, size: nil))
+            layers.append(.init(path: try memberPath(name, digest: digest), mediaType: nil, digest: digest, size: nil))
         }
         return ResolvedImage(configuration: configuration, layers: layers)
     }
 
-    /// A path from manifest.json, which must stay inside the archive.
-    private func memberPath(_ name: String) throws -> String {
-        guard let path = try? MemberPath(name), !path.isRoot else {
+    /// A layer file named in manifest.json: a regular file inside the archive.
+    private func memberPath(_ name: String, digest: BlobDigest) throws -> String {
+        guard (try? MemberPath(name)) != nil else {
             throw OCIError.malformedDocument(document: "manifest.json", reason: "path '\(name)' is absolute or leaves the archive")
         }
-        return directory + "/" + path.joined
+        guard let path = directory.regularFile(name) else {
+            throw OCIError.missingBlob(digest: digest.description, path: directory.path + "/" + name)
+        }
+        return path
     }
 
     /// The digest in `blobs/sha256/<hex>` or `<hex>.json`, when the name carries one.

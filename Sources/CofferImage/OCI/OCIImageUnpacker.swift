@@ -56,10 +56,11 @@ public struct OCIImageUnpacker: Sendable {
 
     private func unpack(directory: String, into root: String, progress: ((OCIUnpackProgress) -> Void)?) throws -> OCIUnpackResult {
         let image: ResolvedImage
-        if FileManager.default.fileExists(atPath: directory + "/oci-layout") {
-            image = try OCILayout(directory: directory).resolve()
-        } else if FileManager.default.fileExists(atPath: directory + "/manifest.json") {
-            image = try DockerSaveLayout(directory: directory).resolve()
+        let files = try ImageDirectory(directory)
+        if files.regularFile("oci-layout") != nil {
+            image = try OCILayout(directory: files).resolve()
+        } else if files.regularFile("manifest.json") != nil {
+            image = try DockerSaveLayout(directory: files).resolve()
         } else {
             throw OCIError.notAnImage(path: source, reason: "it has neither oci-layout nor manifest.json")
         }

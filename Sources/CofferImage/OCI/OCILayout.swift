@@ -4,42 +4,45 @@ import Foundation
 /// `index.json`, and content-addressed blobs under `blobs/sha256/`. Every blob read is checked
 /// against its digest.
 struct OCILayout {
-    let directory: String
+    let directory: ImageDirectory
 
     /// JSON documents are read whole; a hostile layout could otherwise name a huge blob as its
     /// manifest and exhaust memory.
     static let documentLimit = 16 << 20
 
-    init(directory: String) throws {
+    init(directory: ImageDirectory) throws {
         self.directory = directory
-        let marker = directory + "/oci-layout"
-        guard let data = FileManager.default.contents(atPath: marker) else {
-            throw OCIError.notAnImage(path: directory, reason: "it has no oci-layout file")
+        guard let data = try directory.contents("oci-layout", limit: Self.documentLimit) else {
+            throw OCIError.notAnImage(path: directory.path, reason: "it has no oci-layout file")
         }
         struct Marker: Codable { var imageLayoutVersion: String }
         guard let version = try? JSONDecoder().decode(Marker.self, from: data).imageLayoutVersion,
               version.hasPrefix("1.") else {
-            throw OCIError.malformedDocument(document: marker, reason: "imageLayoutVersion must be 1.x")
+            throw OCIError.malformedDocument(document: "oci-layout", reason: "imageLayoutVersion must be 1.x")
         }
     }
 
-    func blobPath(_ digest: BlobDigest) -> String {
-        directory + "/blobs/sha256/" + digest.hex
+    /// The host path of a blob, which must be a regular file in the layout.
+    func blobPath(_ digest: BlobDigest) throws -> String {
+        let relative = "blobs/sha256/" + digest.hex
+        guard let path = directory.regularFile(relative) else {
+            throw OCIError.missingBlob(digest: digest.description, path: directory.path + "/" + relative)
+        }
+        return path
     }
 
     /// The image for linux/amd64, following nested indexes from index.json.
     func resolve() throws -> ResolvedImage {
-        let indexPath = directory + "/index.json"
-        guard let data = FileManager.default.contents(atPath: indexPath) else {
-            throw OCIError.notAnImage(path: directory, reason: "it has no index.json")
+        guard let data = try directory.contents("index.json", limit: Self.documentLimit) else {
+            throw OCIError.notAnImage(path: directory.path, reason: "it has no index.json")
         }
-        let index: OCIIndex = try decode(data, document: indexPath)
-        let manifestDescriptor = try chooseManifest(in: index, document: indexPath, depth: 0)
+        let index: OCIIndex = try decode(data, document: "index.json")
+        let manifestDescriptor = try chooseManifest(in: index, document: "index.json", depth: 0)
         let manifest: OCIManifest = try readDocument(manifestDescriptor, document: "manifest \(manifestDescriptor.digest)")
         let configuration: OCIImageConfiguration = try readDocument(manifest.config, document: "image config \(manifest.config.digest)")
         let layers = try manifest.layers.map { layer in
             let digest = try BlobDigest(layer.digest)
-            return ResolvedImage.Layer(path: blobPath(digest), mediaType: layer.mediaType, digest: digest, size: layer.size)
+            return ResolvedImage.Layer(path: try blobPath(digest), mediaType: layer.mediaType, digest: digest, size: layer.size)
         }
         return ResolvedImage(configuration: configuration, layers: layers)
     }
@@ -68,16 +71,9 @@ struct OCILayout {
     /// Reads a JSON blob, checks its digest and size, and decodes it.
     func readDocument<T: Decodable>(_ descriptor: OCIDescriptor, document: String) throws -> T {
         let digest = try BlobDigest(descriptor.digest)
-        let path = blobPath(digest)
-        guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),
-              let size = attributes[.size] as? Int else {
-            throw OCIError.missingBlob(digest: descriptor.digest, path: path)
-        }
-        guard size <= Self.documentLimit else {
-            throw OCIError.malformedDocument(document: document, reason: "\(size) bytes is larger than the \(Self.documentLimit)-byte limit for a JSON document")
-        }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw OCIError.missingBlob(digest: descriptor.digest, path: path)
+        _ = try blobPath(digest)
+        guard let data = try directory.contents("blobs/sha256/" + digest.hex, limit: Self.documentLimit) else {
+            throw OCIError.missingBlob(digest: descriptor.digest, path: directory.path + "/blobs/sha256/" + digest.hex)
         }
         try BlobDigest.verify(data: data, against: digest, size: descriptor.size)
         return try decode(data, document: document)
