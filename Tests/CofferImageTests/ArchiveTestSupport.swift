@@ -10,7 +10,7 @@ final class ArchiveScratch {
         let base = NSTemporaryDirectory().hasSuffix("/") ? String(NSTemporaryDirectory().dropLast()) : NSTemporaryDirectory()
         var template = Array((base + "/coffer-archive-XXXXXX").utf8CString)
         guard let made = template.withUnsafeMutableBufferPointer({ buffer in buffer.baseAddress.flatMap { mkdtemp($0) } }) else {
-            throw ToolFailure(message: "mkdtemp failed")
+            throw ArchiveToolFailure(message: "mkdtemp failed")
         }
         path = String(cString: made)
     }
@@ -42,12 +42,12 @@ final class ArchiveScratch {
     }
 }
 
-struct ToolFailure: Error, CustomStringConvertible {
+struct ArchiveToolFailure: Error, CustomStringConvertible {
     var message: String
     var description: String { message }
 }
 
-enum Tool {
+enum ArchiveTool {
     /// Runs a tool found on PATH; a missing tool or a failure is an error, never a skip.
     @discardableResult
     static func run(_ tool: String, _ arguments: [String], in directory: String? = nil, input: String? = nil) throws -> String {
@@ -68,7 +68,7 @@ enum Tool {
         let err = errors.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         guard process.terminationStatus == 0 else {
-            throw ToolFailure(message: "\(tool) \(arguments.joined(separator: " ")) failed (\(process.terminationStatus)): \(String(decoding: err, as: UTF8.self))")
+            throw ArchiveToolFailure(message: "\(tool) \(arguments.joined(separator: " ")) failed (\(process.terminationStatus)): \(String(decoding: err, as: UTF8.self))")
         }
         return String(decoding: out, as: UTF8.self)
     }
@@ -80,7 +80,7 @@ enum Tool {
 }
 
 /// File metadata as the tests check it.
-struct FileStatus {
+struct ArchiveFileStatus {
     var info = stat()
 
     init?(_ path: String) {
@@ -94,6 +94,11 @@ struct FileStatus {
     var isSymlink: Bool { type == S_IFLNK }
 }
 
-func symlinkTarget(_ path: String) -> String? {
+func archiveSymlinkTarget(_ path: String) -> String? {
     try? FileManager.default.destinationOfSymbolicLink(atPath: path)
+}
+
+/// The names in a directory, sorted.
+func archiveListing(_ path: String) -> [String] {
+    ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).sorted()
 }

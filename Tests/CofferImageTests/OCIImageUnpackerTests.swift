@@ -16,10 +16,10 @@ struct OCIImageUnpackerTests {
             #expect((try? String(contentsOfFile: root + "/" + path, encoding: .utf8)) == content, "\(path)")
         }
         for path in OCIImageFixture.absentPaths {
-            #expect(FileStatus(root + "/" + path) == nil, "\(path) must be gone")
+            #expect(ArchiveFileStatus(root + "/" + path) == nil, "\(path) must be gone")
         }
-        #expect(directoryEntries(root + "/opt/old") == ["later", "new"], "opaque directory keeps only this layer's files")
-        #expect(symlinkTarget(root + "/bin") == "usr/bin")
+        #expect(archiveListing(root + "/opt/old") == ["later", "new"], "opaque directory keeps only this layer's files")
+        #expect(archiveSymlinkTarget(root + "/bin") == "usr/bin")
         let found = FileManager.default.enumerator(atPath: root)?.compactMap { $0 as? String } ?? []
         #expect(!found.contains { $0.split(separator: "/").contains { $0.hasPrefix(".wh.") } }, "no whiteout file lands")
     }
@@ -68,7 +68,7 @@ struct OCIImageUnpackerTests {
     func layoutInArchive() throws {
         let scratch = try ArchiveScratch()
         try OCIImageFixture.make(in: scratch.path, format: "oci")
-        try Tool.run("tar", ["-czf", scratch.file("image.tar.gz"), "-C", scratch.file("layout"), "."])
+        try ArchiveTool.run("tar", ["-czf", scratch.file("image.tar.gz"), "-C", scratch.file("layout"), "."])
         let root = try scratch.directory("root")
         let result = try OCIImageUnpacker(source: scratch.file("image.tar.gz")).unpack(into: root)
         try checkTree(root)
@@ -85,7 +85,7 @@ struct OCIImageUnpackerTests {
         let error = #expect(throws: OCIError.self) { try OCIImageUnpacker(source: scratch.file("layout")).unpack(into: root) }
         #expect(error?.description == "unsupported layer media type \(named)" || error?.description.hasPrefix("unsupported layer media type \(named)") == true,
                 "\(String(describing: error))")
-        #expect(directoryEntries(root).isEmpty)
+        #expect(archiveListing(root).isEmpty)
     }
 
     @Test("a layer blob altered after it was digested")

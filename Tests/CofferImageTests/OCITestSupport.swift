@@ -5,7 +5,7 @@ import Foundation
 /// or as an old-style `docker save` archive. `variant` bends one thing to test a failure.
 enum OCIImageFixture {
     static func make(in directory: String, format: String, variant: String = "plain") throws {
-        try Tool.run("python3", ["-c", script, directory, format, variant], in: directory)
+        try ArchiveTool.run("python3", ["-c", script, directory, format, variant], in: directory)
     }
 
     /// What every well-formed variant unpacks to.

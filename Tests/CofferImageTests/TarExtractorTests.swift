@@ -20,25 +20,25 @@ struct TarExtractorTests {
         try FileManager.default.createSymbolicLink(atPath: scratch.file("src/etc/abs"), withDestinationPath: "/etc/hostname")
         link(scratch.file("src/usr/lib/libx.so.1"), scratch.file("src/usr/lib/libx-hard.so"))
         mkfifo(scratch.file("src/var/fifo"), 0o640)
-        try Tool.run("touch", ["-h", "-d", "2001-02-03 04:05:06 UTC", "--", "etc/hostname", "var/empty", "lib"], in: scratch.file("src"))
+        try ArchiveTool.run("touch", ["-h", "-d", "2001-02-03 04:05:06 UTC", "--", "etc/hostname", "var/empty", "lib"], in: scratch.file("src"))
     }
 
     private func checkExtractedTree(_ root: String) throws {
         #expect(try String(contentsOfFile: root + "/etc/hostname", encoding: .utf8) == "coffer\n")
-        let tool = try #require(FileStatus(root + "/usr/bin/tool"))
+        let tool = try #require(ArchiveFileStatus(root + "/usr/bin/tool"))
         #expect(tool.permissions == 0o4755, "setuid bit kept")
         #expect(tool.info.st_uid == 1234 && tool.info.st_gid == 5678, "numeric owner from the archive")
-        #expect(FileStatus(root + "/var/empty")?.permissions == 0o1777)
-        #expect(FileStatus(root + "/var/empty")?.info.st_mtim.tv_sec == 981_173_106, "directory time set after its contents")
-        #expect(FileStatus(root + "/etc/hostname")?.info.st_mtim.tv_sec == 981_173_106)
-        #expect(FileStatus(root + "/lib")?.info.st_mtim.tv_sec == 981_173_106, "symlink's own time")
-        #expect(symlinkTarget(root + "/lib") == "usr/lib")
-        #expect(symlinkTarget(root + "/etc/abs") == "/etc/hostname")
-        let lib = try #require(FileStatus(root + "/usr/lib/libx.so.1"))
-        let hard = try #require(FileStatus(root + "/usr/lib/libx-hard.so"))
+        #expect(ArchiveFileStatus(root + "/var/empty")?.permissions == 0o1777)
+        #expect(ArchiveFileStatus(root + "/var/empty")?.info.st_mtim.tv_sec == 981_173_106, "directory time set after its contents")
+        #expect(ArchiveFileStatus(root + "/etc/hostname")?.info.st_mtim.tv_sec == 981_173_106)
+        #expect(ArchiveFileStatus(root + "/lib")?.info.st_mtim.tv_sec == 981_173_106, "symlink's own time")
+        #expect(archiveSymlinkTarget(root + "/lib") == "usr/lib")
+        #expect(archiveSymlinkTarget(root + "/etc/abs") == "/etc/hostname")
+        let lib = try #require(ArchiveFileStatus(root + "/usr/lib/libx.so.1"))
+        let hard = try #require(ArchiveFileStatus(root + "/usr/lib/libx-hard.so"))
         #expect(lib.info.st_size == 200_000)
         #expect(lib.info.st_ino == hard.info.st_ino, "hard link shares the inode")
-        #expect(FileStatus(root + "/var/fifo")?.type == S_IFIFO)
+        #expect(ArchiveFileStatus(root + "/var/fifo")?.type == S_IFIFO)
         let long = String(repeating: "d", count: 120)
         #expect(try String(contentsOfFile: root + "/deep/\(long)/\(long)/file.txt", encoding: .utf8) == "long name\n")
     }
@@ -47,7 +47,7 @@ struct TarExtractorTests {
     func plainTar(format: String) throws {
         let scratch = try ArchiveScratch()
         try makeSourceTree(scratch)
-        try Tool.run("tar", ["--format=\(format)", "--owner=1234", "--group=5678", "--numeric-owner",
+        try ArchiveTool.run("tar", ["--format=\(format)", "--owner=1234", "--group=5678", "--numeric-owner",
                              "-cf", scratch.file("rootfs.tar"), "-C", scratch.file("src"), "."])
         let root = try scratch.directory("root")
         var reports: [TarProgress] = []
@@ -64,16 +64,16 @@ struct TarExtractorTests {
     func gzipTar() throws {
         let scratch = try ArchiveScratch()
         try makeSourceTree(scratch)
-        try Tool.run("tar", ["--owner=1234", "--group=5678", "--numeric-owner",
+        try ArchiveTool.run("tar", ["--owner=1234", "--group=5678", "--numeric-owner",
                              "-czf", scratch.file("rootfs.tar.gz"), "-C", scratch.file("src"), "."])
         let root = try scratch.directory("root")
         try TarExtractor(root: root).extract(archivePath: scratch.file("rootfs.tar.gz"))
         try checkExtractedTree(root)
 
         // The same tar split in two and gzipped piecewise: concatenated members are one stream.
-        try Tool.run("tar", ["--owner=1234", "--group=5678", "--numeric-owner",
+        try ArchiveTool.run("tar", ["--owner=1234", "--group=5678", "--numeric-owner",
                              "-cf", scratch.file("rootfs.tar"), "-C", scratch.file("src"), "."])
-        try Tool.run("sh", ["-c", "head -c 100000 rootfs.tar | gzip > multi.gz && tail -c +100001 rootfs.tar | gzip >> multi.gz"], in: scratch.path)
+        try ArchiveTool.run("sh", ["-c", "head -c 100000 rootfs.tar | gzip > multi.gz && tail -c +100001 rootfs.tar | gzip >> multi.gz"], in: scratch.path)
         let second = try scratch.directory("root2")
         try TarExtractor(root: second).extract(archivePath: scratch.file("multi.gz"))
         try checkExtractedTree(second)
@@ -82,7 +82,7 @@ struct TarExtractorTests {
     @Test("later members replace earlier ones of any type")
     func laterMembersReplace() throws {
         let scratch = try ArchiveScratch()
-        try Tool.python("""
+        try ArchiveTool.python("""
             import tarfile, io
             def add(t, name, kind=tarfile.REGTYPE, data=b"", link=""):
                 i = tarfile.TarInfo(name); i.type = kind; i.linkname = link; i.size = len(data); i.mode = 0o644
@@ -107,7 +107,7 @@ struct TarExtractorTests {
     @Test("devices, base-256 owner ids and pax times from Python's tarfile")
     func devicesAndLargeIDs() throws {
         let scratch = try ArchiveScratch()
-        try Tool.python("""
+        try ArchiveTool.python("""
             import tarfile, io
             with tarfile.open("dev.tar", "w", format=tarfile.GNU_FORMAT) as t:
                 i = tarfile.TarInfo("dev/null"); i.type = tarfile.CHRTYPE; i.devmajor = 1; i.devminor = 3; i.mode = 0o666
@@ -123,12 +123,12 @@ struct TarExtractorTests {
         let root = try scratch.directory("root")
         try TarExtractor(root: root).extract(archivePath: scratch.file("dev.tar"))
         try TarExtractor(root: root).extract(archivePath: scratch.file("pax.tar"))
-        let null = try #require(FileStatus(root + "/dev/null"))
+        let null = try #require(ArchiveFileStatus(root + "/dev/null"))
         #expect(null.type == S_IFCHR && null.info.st_rdev == makedevice(1, 3) && null.permissions == 0o666)
-        #expect(FileStatus(root + "/dev/loop7")?.type == S_IFBLK)
-        #expect(FileStatus(root + "/big-ids")?.info.st_uid == 3_000_000)
-        #expect(FileStatus(root + "/big-ids")?.info.st_gid == 4_000_000)
-        let timed = try #require(FileStatus(root + "/timed"))
+        #expect(ArchiveFileStatus(root + "/dev/loop7")?.type == S_IFBLK)
+        #expect(ArchiveFileStatus(root + "/big-ids")?.info.st_uid == 3_000_000)
+        #expect(ArchiveFileStatus(root + "/big-ids")?.info.st_gid == 4_000_000)
+        let timed = try #require(ArchiveFileStatus(root + "/timed"))
         #expect(timed.info.st_mtim.tv_sec == 1_234_567_890 && timed.info.st_mtim.tv_nsec == 500_000_000)
         #expect(timed.info.st_uid == 9_000_000)
     }

@@ -8,7 +8,7 @@ import Testing
 struct TarHostileArchiveTests {
     /// Writes `hostile.tar` from Python statements using `add(name, kind, data, link)`.
     private func makeArchive(_ scratch: ArchiveScratch, _ members: String) throws {
-        try Tool.python("""
+        try ArchiveTool.python("""
             import tarfile, io
             t = tarfile.open("hostile.tar", "w", format=tarfile.GNU_FORMAT)
             def add(name, kind=tarfile.REGTYPE, data=b"", link=""):
@@ -30,7 +30,7 @@ struct TarHostileArchiveTests {
         #expect(message.contains("'\(member)'"), "error names the member: \(message)")
         #expect(message.contains(reason), "error says why: \(message)")
         #expect(message.contains("hostile.tar"), "error names the archive: \(message)")
-        #expect(directoryEntries(scratch.file("box")) == ["root"], "nothing written beside the root")
+        #expect(archiveListing(scratch.file("box")) == ["root"], "nothing written beside the root")
         #expect(!scratch.exists("evil") && !FileManager.default.fileExists(atPath: "/evil"))
     }
 
@@ -103,7 +103,7 @@ struct TarHostileArchiveTests {
         #expect(error?.description.contains("'usr/up'") == true)
         #expect(try scratch.read("box/root/usr/lib/libc.so") == "libc")
         #expect(try scratch.read("box/root\(outside)/planted") == "stays inside")
-        #expect(directoryEntries(outside).isEmpty, "the real directory the link names is untouched")
+        #expect(archiveListing(outside).isEmpty, "the real directory the link names is untouched")
     }
 
     /// A symlink that already exists in the staging tree (from an earlier archive or layer) and
@@ -117,12 +117,8 @@ struct TarHostileArchiveTests {
         try FileManager.default.createSymbolicLink(atPath: root + "/abs", withDestinationPath: outside)
         try makeArchive(scratch, "add(\"escape/one\", data=b\"1\")\nadd(\"abs/two\", data=b\"2\")")
         try TarExtractor(root: root).extract(archivePath: scratch.file("hostile.tar"))
-        #expect(directoryEntries(outside).isEmpty)
+        #expect(archiveListing(outside).isEmpty)
         #expect(try scratch.read("box/root/outside/one") == "1")
         #expect(try scratch.read("box/root\(outside)/two") == "2")
     }
-}
-
-func directoryEntries(_ path: String) -> [String] {
-    ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).sorted()
 }

@@ -10,7 +10,7 @@ struct TarReaderTests {
         try scratch.write("src/big.bin", String(repeating: "0123456789abcdef", count: 40_000))
         try scratch.write("src/small.txt", "small\n")
         let name = gzip ? "a.tar.gz" : "a.tar"
-        try Tool.run("tar", [gzip ? "-czf" : "-cf", scratch.file(name), "-C", scratch.file("src"), "."])
+        try ArchiveTool.run("tar", [gzip ? "-czf" : "-cf", scratch.file(name), "-C", scratch.file("src"), "."])
         return scratch.file(name)
     }
 
@@ -31,7 +31,7 @@ struct TarReaderTests {
     func corruptGzip() throws {
         let scratch = try ArchiveScratch()
         let archive = try makeTar(scratch, gzip: true)
-        let size = try #require(FileStatus(archive)).info.st_size
+        let size = try #require(ArchiveFileStatus(archive)).info.st_size
         try flipBytes(archive, at: Int(size) / 2, count: 8)
         let error = try extractError(archive, scratch)
         #expect(error?.description.hasPrefix("corrupt gzip data in \(archive): ") == true, "\(String(describing: error))")
@@ -42,7 +42,7 @@ struct TarReaderTests {
     func truncatedGzip() throws {
         let scratch = try ArchiveScratch()
         let archive = try makeTar(scratch, gzip: true)
-        let size = try #require(FileStatus(archive)).info.st_size
+        let size = try #require(ArchiveFileStatus(archive)).info.st_size
         try FileHandle(forWritingAtPath: archive).map { try $0.truncate(atOffset: UInt64(size) - 4); try $0.close() }
         let error = try extractError(archive, scratch)
         #expect(error?.description.contains("corrupt gzip data in \(archive): unexpected end") == true, "\(String(describing: error))")
@@ -74,7 +74,7 @@ struct TarReaderTests {
     func otherCompressions() throws {
         let scratch = try ArchiveScratch()
         _ = try makeTar(scratch, gzip: false)
-        try Tool.run("zstd", ["-q", "a.tar", "-o", "a.tar.zst"], in: scratch.path)
+        try ArchiveTool.run("zstd", ["-q", "a.tar", "-o", "a.tar.zst"], in: scratch.path)
         let error = try extractError(scratch.file("a.tar.zst"), scratch)
         #expect(error == .unsupportedCompression(archive: scratch.file("a.tar.zst"), format: "zstd"))
     }
