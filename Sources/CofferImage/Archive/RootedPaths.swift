@@ -79,8 +79,9 @@ struct RootedPaths {
 
     func readLink(_ path: String) throws(Failure) -> String {
         var bytes = [UInt8](repeating: 0, count: Int(PATH_MAX) + 1)
-        let n = bytes.withUnsafeMutableBufferPointer { buf in
-            buf.baseAddress!.withMemoryRebound(to: CChar.self, capacity: buf.count) { readlink(path, $0, buf.count) }
+        let n = bytes.withUnsafeMutableBytes { buf -> Int in
+            guard let base = buf.baseAddress?.assumingMemoryBound(to: CChar.self) else { return -1 }
+            return readlink(path, base, buf.count)
         }
         guard n >= 0 else { throw .system(path, String(cString: strerror(errno))) }
         return String(decoding: bytes[0..<n], as: UTF8.self)

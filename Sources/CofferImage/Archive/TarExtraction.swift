@@ -22,6 +22,9 @@ final class TarExtraction {
     /// change them again.
     private var directoryTimes: [(path: String, mtime: Int64, nanoseconds: Int)] = []
     private let dataBuffer: UnsafeMutableRawBufferPointer
+    /// Reports progress after each member, and every 8 MiB inside large files.
+    private var report: (TarSummary) -> Void = { _ in }
+    private var nextDataReport: UInt64 = 8 << 20
 
     init(reader: TarReader, root: RootedPaths, policy: TarExtractionPolicy, layer: Bool) {
         self.reader = reader
@@ -35,12 +38,14 @@ final class TarExtraction {
 
     var archive: String { reader.archiveName }
 
-    func run(progress: (TarSummary) -> Void) throws -> TarSummary {
+    func run(progress: @escaping (TarSummary) -> Void) throws -> TarSummary {
+        report = progress
+        defer { report = { _ in } }
         while let entry = try reader.next() {
             currentMember = entry.path
             try process(entry)
             summary.members += 1
-            progress(summary)
+            report(summary)
         }
         try reader.drain()
         for item in directoryTimes.reversed() {
@@ -98,9 +103,8 @@ final class TarExtraction {
             if MemberPath.symlinkTargetEscapes(entry.linkTarget, directoryDepth: parentDepth) {
                 throw unsafe(entry, "symlink target '\(entry.linkTarget)' climbs above the root")
             }
-            guard !entry.linkTarget.isEmpty, symlink(entry.linkTarget, host) == 0 else {
-                throw failure(entry, "symlink", host)
-            }
+            guard !entry.linkTarget.isEmpty else { throw unsafe(entry, "the symlink has an empty target") }
+            guard symlink(entry.linkTarget, host) == 0 else { throw failure(entry, "symlink", host) }
             try applyMetadata(entry, host: host, fd: nil)
             summary.symlinks += 1
         case .hardLink:
@@ -164,6 +168,10 @@ final class TarExtraction {
                 written += w
             }
             summary.dataBytes &+= UInt64(n)
+            if summary.dataBytes >= nextDataReport {
+                nextDataReport = summary.dataBytes + (8 << 20)
+                report(summary)
+            }
         }
         try applyMetadata(entry, host: host, fd: fd)
     }

@@ -17,17 +17,17 @@ public struct TarExtractionPolicy: Sendable, Equatable {
     }
 }
 
-/// How far an extraction has got, reported after each member.
+/// How far an extraction has got, reported after each member and every 8 MiB of file data.
 public struct TarProgress: Sendable, Equatable {
     /// Bytes read from the archive file (compressed bytes for a gzip archive).
     public var archiveBytesRead: UInt64
     /// The archive file's size, when it is a regular file.
     public var archiveSize: UInt64?
-    /// Members processed so far.
+    /// Members completed so far.
     public var members: Int
     /// File data written so far.
     public var dataBytes: UInt64
-    /// The member just processed.
+    /// The member just processed (or being written, in a report from inside a large file).
     public var member: String
 }
 
