@@ -133,6 +133,30 @@ struct TarExtractorTests {
         #expect(timed.info.st_uid == 9_000_000)
     }
 
+    @Test("file capabilities and user attributes from pax SCHILY.xattr records; others dropped")
+    func extendedAttributes() throws {
+        let scratch = try ArchiveScratch()
+        try ArchiveTool.python("""
+            import tarfile, io, struct
+            cap = struct.pack("<IIIII", 0x02000001, 1 << 13, 0, 0, 0)  # cap_net_raw+ep, revision 2
+            with tarfile.open("xattr.tar", "w", format=tarfile.PAX_FORMAT) as t:
+                i = tarfile.TarInfo("bin/ping"); i.size = 4; i.mode = 0o755
+                i.pax_headers = {"SCHILY.xattr.security.capability": cap.decode("utf-8", "surrogateescape"),
+                                 "SCHILY.xattr.user.note": "hello",
+                                 "SCHILY.xattr.trusted.overlay.opaque": "y"}
+                t.addfile(i, io.BytesIO(b"ping"))
+            """, in: scratch.path)
+        let root = try scratch.directory("root")
+        try TarExtractor(root: root).extract(archivePath: scratch.file("xattr.tar"))
+        let attributes = try ArchiveTool.run("python3", ["-c", """
+            import os, sys
+            p = sys.argv[1]
+            print(" ".join(sorted(n + "=" + os.getxattr(p, n).hex() for n in os.listxattr(p))))
+            """, root + "/bin/ping"])
+        #expect(attributes.trimmingCharacters(in: .whitespacesAndNewlines)
+                == "security.capability=0100000200200000000000000000000000000000 user.note=68656c6c6f")
+    }
+
     private func makedevice(_ major: UInt64, _ minor: UInt64) -> dev_t {
         dev_t((major & 0xFFF) << 8 | (minor & 0xFF))
     }

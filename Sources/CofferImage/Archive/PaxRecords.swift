@@ -1,8 +1,9 @@
 /// The records of a pax extended header (POSIX.1-2017, pax, "pax Extended Header"): each record
 /// is `"%d %s=%s\n"`, its decimal length counting the whole record including the length itself.
 ///
-/// Coffer applies `path`, `linkpath`, `size`, `uid`, `gid` and `mtime`; other keywords (atime,
-/// uname, SCHILY.xattr.*, ...) are read and ignored.
+/// Coffer applies `path`, `linkpath`, `size`, `uid`, `gid`, `mtime`, and extended attributes
+/// written as `SCHILY.xattr.NAME` (GNU tar, star, Docker); other keywords (atime, uname, ...)
+/// are read and ignored.
 struct PaxRecords {
     var path: [UInt8]?
     var linkpath: [UInt8]?
@@ -11,6 +12,8 @@ struct PaxRecords {
     var gid: UInt64?
     var mtime: Int64?
     var mtimeNanoseconds: Int?
+    /// Extended attributes by name, values as raw bytes.
+    var xattrs: [String: [UInt8]] = [:]
 
     init() {}
 
@@ -50,6 +53,10 @@ struct PaxRecords {
         case "uid": uid = try Self.decimal(value, key)
         case "gid": gid = try Self.decimal(value, key)
         case "mtime": try parseTime(value)
+        case _ where key.hasPrefix("SCHILY.xattr."):
+            let name = String(key.dropFirst("SCHILY.xattr.".count))
+            guard !name.isEmpty, !name.contains("\0") else { throw PaxError("empty extended attribute name") }
+            xattrs[name] = value
         default: break
         }
     }
@@ -99,6 +106,7 @@ struct PaxRecords {
         if let v = local.uid { merged.uid = v }
         if let v = local.gid { merged.gid = v }
         if let v = local.mtime { merged.mtime = v; merged.mtimeNanoseconds = local.mtimeNanoseconds }
+        merged.xattrs.merge(local.xattrs) { _, new in new }
         return merged
     }
 }

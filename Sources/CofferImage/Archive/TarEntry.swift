@@ -25,4 +25,6 @@ public struct TarEntry: Sendable, Equatable {
     public var mtimeNanoseconds: Int
     public var deviceMajor: UInt32
     public var deviceMinor: UInt32
+    /// Extended attributes from pax `SCHILY.xattr.*` records (e.g. `security.capability`).
+    public var extendedAttributes: [String: [UInt8]] = [:]
 }

@@ -186,12 +186,26 @@ final class TarExtraction {
             let rc = fd.map { fchmod($0, entry.mode) } ?? chmod(host, entry.mode)
             guard rc == 0 else { throw failure(entry, "chmod", host) }
         }
+        if policy.preserveExtendedAttributes {
+            try applyExtendedAttributes(entry, host: host)  // after chown, which clears capabilities
+        }
         if entry.kind == .directory {
             directoryTimes.append((host, entry.mtime, entry.mtimeNanoseconds))
             return
         }
         guard setTimes(host, entry.mtime, entry.mtimeNanoseconds, followLast: false) == 0 else {
             throw failure(entry, "set time of", host)
+        }
+    }
+
+    /// Only file capabilities and user attributes are set. Others are dropped on purpose:
+    /// `trusted.overlay.*` would steer the guest's overlayfs, `security.selinux` and friends would
+    /// label files by the archive's say.
+    private func applyExtendedAttributes(_ entry: TarEntry, host: String) throws {
+        for (name, value) in entry.extendedAttributes.sorted(by: { $0.key < $1.key })
+        where name == "security.capability" || name.hasPrefix("user.") {
+            let rc = ExtendedAttribute.set(path: host, name: name, value: value)
+            guard rc == 0 else { throw failure(entry, "set extended attribute \(name) on", host) }
         }
     }
 

@@ -9,11 +9,16 @@ public struct TarExtractionPolicy: Sendable, Equatable {
     /// Create character and block devices (mknod). Needs root; when false they are skipped and
     /// counted in `TarSummary.skipped`. Defaults to true when running as root.
     public var createDeviceNodes: Bool
+    /// Set the extended attributes an archive records, limited to `security.capability` (file
+    /// capabilities, as `setcap` makes them) and `user.*`; others are ignored. Defaults to true
+    /// when running as root (setting capabilities needs it).
+    public var preserveExtendedAttributes: Bool
 
-    public init(preserveOwnership: Bool? = nil, createDeviceNodes: Bool? = nil) {
+    public init(preserveOwnership: Bool? = nil, createDeviceNodes: Bool? = nil, preserveExtendedAttributes: Bool? = nil) {
         let isRoot = geteuid() == 0
         self.preserveOwnership = preserveOwnership ?? isRoot
         self.createDeviceNodes = createDeviceNodes ?? isRoot
+        self.preserveExtendedAttributes = preserveExtendedAttributes ?? isRoot
     }
 }
 

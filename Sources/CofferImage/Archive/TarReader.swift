@@ -147,7 +147,7 @@ final class TarReader {
             path: name, kind: kind, linkTarget: link, size: pax.size ?? header.size,
             mode: UInt32(header.mode & 0o7777), uid: uid, gid: gid,
             mtime: pax.mtime ?? header.mtime, mtimeNanoseconds: pax.mtimeNanoseconds ?? 0,
-            deviceMajor: major, deviceMinor: minor
+            deviceMajor: major, deviceMinor: minor, extendedAttributes: pax.xattrs
         )
     }
 

@@ -48,8 +48,8 @@ public struct OCIImageUnpacker: Sendable {
         let scratch = try makeScratchDirectory()
         defer { _ = removeTree(scratch) }
         /// The archive is untrusted like any other: it is unpacked with the same safe extraction,
-        /// without owners or device nodes, before any of its documents are read.
-        try TarExtractor(root: scratch, policy: TarExtractionPolicy(preserveOwnership: false, createDeviceNodes: false))
+        /// without owners, device nodes or extended attributes, before any of its documents are read.
+        try TarExtractor(root: scratch, policy: TarExtractionPolicy(preserveOwnership: false, createDeviceNodes: false, preserveExtendedAttributes: false))
             .extract(archivePath: source)
         return try unpack(directory: scratch, into: root, progress: progress)
     }
