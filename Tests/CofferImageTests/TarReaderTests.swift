@@ -87,6 +87,66 @@ struct TarReaderTests {
         #expect(error == .badChecksum(archive: scratch.file("notes.txt"), offset: 0))
     }
 
+    /// Hostile bytes anywhere in the headers must end in an error or a tree inside the root,
+    /// never in a trap (overflow, out-of-bounds read) that would kill the builder.
+    @Test("a thousand archives with random bytes changed in their headers")
+    func mutatedHeaders() throws {
+        let scratch = try ArchiveScratch()
+        try ArchiveTool.python("""
+            import tarfile, io
+            with tarfile.open("seed.tar", "w", format=tarfile.PAX_FORMAT) as t:
+                for name in ["a" * 150 + "/file", "dir/", "link"]:
+                    i = tarfile.TarInfo(name.rstrip("/")); i.mtime = 1.5; i.size = 0
+                    if name.endswith("/"): i.type = tarfile.DIRTYPE
+                    if name == "link": i.type = tarfile.SYMTYPE; i.linkname = "dir/" + "b" * 120
+                    t.addfile(i)
+            """, in: scratch.path)
+        let seed = try Data(contentsOf: URL(fileURLWithPath: scratch.file("seed.tar")))
+        let headerBytes = min(seed.count, 512 * 8)
+        var random = SystemRandomNumberGenerator()
+        var outcomes = (ok: 0, refused: 0)
+        for round in 0..<1000 {
+            var data = seed
+            for _ in 0..<Int.random(in: 1...4, using: &random) {
+                let at = Int.random(in: 0..<headerBytes, using: &random)
+                data[at] = UInt8.random(in: 0...255, using: &random)
+            }
+            // Keep the checksums right half the time so that the fields behind them are reached.
+            if round % 2 == 0 { data = Self.fixingChecksums(data) }
+            let archive = scratch.file("m.tar")
+            try data.write(to: URL(fileURLWithPath: archive))
+            let root = scratch.file("box/root")
+            try? FileManager.default.removeItem(atPath: scratch.file("box"))
+            try scratch.directory("box/root")
+            do {
+                try TarExtractor(root: root).extract(archivePath: archive)
+                outcomes.ok += 1
+            } catch is ArchiveError {
+                outcomes.refused += 1
+            }
+            #expect(archiveListing(scratch.file("box")) == ["root"])
+        }
+        #expect(outcomes.ok + outcomes.refused == 1000)
+        #expect(outcomes.refused > 0)
+    }
+
+    /// Recomputes each 512-byte header block's checksum (blocks that look like ustar headers).
+    private static func fixingChecksums(_ data: Data) -> Data {
+        var bytes = [UInt8](data)
+        var offset = 0
+        while offset + 512 <= bytes.count {
+            if bytes[offset + 257..<offset + 262].elementsEqual("ustar".utf8) {
+                for i in 148..<156 { bytes[offset + i] = 0x20 }
+                let sum = bytes[offset..<offset + 512].reduce(0) { $0 + Int($1) }
+                let text = Array(String(sum, radix: 8).utf8)
+                let field = [UInt8](repeating: UInt8(ascii: "0"), count: 6 - min(6, text.count)) + text.suffix(6) + [0, 0x20]
+                bytes.replaceSubrange(offset + 148..<offset + 156, with: field)
+            }
+            offset += 512
+        }
+        return Data(bytes)
+    }
+
     @Test("octal and base-256 numeric fields")
     func numericFields() throws {
         var block = [UInt8](repeating: 0, count: 512)

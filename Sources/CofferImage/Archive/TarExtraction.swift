@@ -169,7 +169,7 @@ final class TarExtraction {
             }
             summary.dataBytes &+= UInt64(n)
             if summary.dataBytes >= nextDataReport {
-                nextDataReport = summary.dataBytes + (8 << 20)
+                nextDataReport = summary.dataBytes &+ (8 << 20)
                 report(summary)
             }
         }

@@ -143,8 +143,11 @@ final class TarReader {
         guard let major = UInt32(exactly: header.devmajor), let minor = UInt32(exactly: header.devminor) else {
             throw malformed("device number out of range")
         }
+        let size = pax.size ?? header.size
+        /// Sizes are added to offsets and padding later; a size near 2^64 must not overflow them.
+        guard size <= UInt64(Int64.max) else { throw malformed("size \(size) out of range") }
         return TarEntry(
-            path: name, kind: kind, linkTarget: link, size: pax.size ?? header.size,
+            path: name, kind: kind, linkTarget: link, size: size,
             mode: UInt32(header.mode & 0o7777), uid: uid, gid: gid,
             mtime: pax.mtime ?? header.mtime, mtimeNanoseconds: pax.mtimeNanoseconds ?? 0,
             deviceMajor: major, deviceMinor: minor, extendedAttributes: pax.xattrs
