@@ -106,6 +106,25 @@ struct TarHostileArchiveTests {
         #expect(archiveListing(outside).isEmpty, "the real directory the link names is untouched")
     }
 
+    /// Directory times are set at the end; by then a later member may have turned the path into
+    /// a symlink to a host directory, whose time must not change.
+    @Test("a directory replaced by a symlink to outside before its time is set")
+    func deferredTimesStayInside() throws {
+        let scratch = try ArchiveScratch()
+        let outside = try scratch.directory("outside/sub")
+        try ArchiveTool.run("touch", ["-d", "2020-01-01 00:00:00 UTC", outside, scratch.file("outside")])
+        try makeArchive(scratch, """
+            i = tarfile.TarInfo("d"); i.type = tarfile.DIRTYPE; i.mtime = 5; i.mode = 0o755; t.addfile(i)
+            i = tarfile.TarInfo("d/sub"); i.type = tarfile.DIRTYPE; i.mtime = 5; i.mode = 0o755; t.addfile(i)
+            add("d", tarfile.SYMTYPE, link="\(scratch.file("outside"))")
+            """)
+        let root = try scratch.directory("box/root")
+        try TarExtractor(root: root).extract(archivePath: scratch.file("hostile.tar"))
+        #expect(ArchiveFileStatus(outside)?.info.st_mtim.tv_sec == 1_577_836_800)
+        #expect(ArchiveFileStatus(scratch.file("outside"))?.info.st_mtim.tv_sec == 1_577_836_800)
+        #expect(archiveSymlinkTarget(root + "/d") == scratch.file("outside"))
+    }
+
     /// A symlink that already exists in the staging tree (from an earlier archive or layer) and
     /// points outside is followed only inside the root.
     @Test("a symlink already in the root that points outside is clamped to the root")

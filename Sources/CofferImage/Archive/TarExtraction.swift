@@ -20,7 +20,7 @@ final class TarExtraction {
     var writtenAncestors: Set<String> = []
     /// Directory times, applied after everything else so that creating entries inside does not
     /// change them again.
-    private var directoryTimes: [(path: String, mtime: Int64, nanoseconds: Int)] = []
+    private var directoryTimes: [(components: [String], mtime: Int64, nanoseconds: Int)] = []
     private let dataBuffer: UnsafeMutableRawBufferPointer
     /// Reports progress after each member, and every 8 MiB inside large files.
     private var report: (TarSummary) -> Void = { _ in }
@@ -49,9 +49,14 @@ final class TarExtraction {
         }
         try reader.drain()
         for item in directoryTimes.reversed() {
-            /// A directory replaced by a later member no longer exists; nothing to do then.
-            if setTimes(item.path, item.mtime, item.nanoseconds, followLast: true) != 0, errno != ENOENT {
-                throw ArchiveError.extractionFailed(archive: archive, member: item.path, reason: "cannot set time: \(String(cString: strerror(errno)))")
+            /// Later members may have replaced the directory, or a directory above it, with a
+            /// symlink (say to a host directory): the path is resolved again inside the root and
+            /// the time set only where the same directory is still found.
+            guard let now = try? paths.resolve(item.components, followLast: false, createMissing: false),
+                  now == item.components, isDirectory(paths.hostPath(now)) else { continue }
+            let host = paths.hostPath(now)
+            guard setTimes(host, item.mtime, item.nanoseconds) == 0 else {
+                throw ArchiveError.extractionFailed(archive: archive, member: host, reason: "cannot set time: \(String(cString: strerror(errno)))")
             }
         }
         return summary
@@ -79,23 +84,24 @@ final class TarExtraction {
         let target = parent + [member.name]
         let host = paths.hostPath(target)
         if entry.kind == .directory, isDirectory(host) {
-            try applyMetadata(entry, host: host, fd: nil)  // tar merges into an existing directory
+            try applyMetadata(entry, host: host, fd: nil, components: target)  // tar merges into an existing directory
         } else {
             try removeExisting(host, entry: entry)
-            try create(entry, at: host, parentDepth: parent.count)
+            try create(entry, at: host, components: target)
         }
         seenMembers.insert(member.joined)
         markWritten(target)
     }
 
-    private func create(_ entry: TarEntry, at host: String, parentDepth: Int) throws {
+    private func create(_ entry: TarEntry, at host: String, components: [String]) throws {
+        let parentDepth = components.count - 1
         switch entry.kind {
         case .regular:
             try writeRegularFile(entry, at: host)
             summary.regularFiles += 1
         case .directory:
             guard mkdir(host, 0o700) == 0 else { throw failure(entry, "mkdir", host) }
-            try applyMetadata(entry, host: host, fd: nil)
+            try applyMetadata(entry, host: host, fd: nil, components: components)
             summary.directories += 1
         case .symlink:
             /// Links are resolved in the guest from the link's own directory; a relative target
@@ -177,7 +183,7 @@ final class TarExtraction {
     }
 
     /// Owner first, then mode (chown clears setuid/setgid), then time. Symlinks get no mode.
-    private func applyMetadata(_ entry: TarEntry, host: String, fd: Int32?) throws {
+    private func applyMetadata(_ entry: TarEntry, host: String, fd: Int32?, components: [String] = []) throws {
         if policy.preserveOwnership {
             let rc = fd.map { fchown($0, entry.uid, entry.gid) } ?? lchown(host, entry.uid, entry.gid)
             guard rc == 0 else { throw failure(entry, "chown", host) }
@@ -190,10 +196,10 @@ final class TarExtraction {
             try applyExtendedAttributes(entry, host: host)  // after chown, which clears capabilities
         }
         if entry.kind == .directory {
-            directoryTimes.append((host, entry.mtime, entry.mtimeNanoseconds))
+            directoryTimes.append((components, entry.mtime, entry.mtimeNanoseconds))
             return
         }
-        guard setTimes(host, entry.mtime, entry.mtimeNanoseconds, followLast: false) == 0 else {
+        guard setTimes(host, entry.mtime, entry.mtimeNanoseconds) == 0 else {
             throw failure(entry, "set time of", host)
         }
     }
@@ -209,10 +215,11 @@ final class TarExtraction {
         }
     }
 
-    private func setTimes(_ host: String, _ seconds: Int64, _ nanoseconds: Int, followLast: Bool) -> Int32 {
+    /// Sets access and modification time, never following a symlink at the end.
+    private func setTimes(_ host: String, _ seconds: Int64, _ nanoseconds: Int) -> Int32 {
         let time = timespec(tv_sec: Int(clamping: seconds), tv_nsec: nanoseconds)
         let times = [time, time]
-        return utimensat(AT_FDCWD, host, times, followLast ? 0 : AT_SYMLINK_NOFOLLOW)
+        return utimensat(AT_FDCWD, host, times, AT_SYMLINK_NOFOLLOW)
     }
 
     /// Clears the way for a new member: a later member replaces an earlier one of any type.
