@@ -48,6 +48,7 @@ final class TarExtraction {
             report(summary)
         }
         try reader.drain()
+        report(summary)  // the final report: the whole archive read
         for item in directoryTimes.reversed() {
             /// Later members may have replaced the directory, or a directory above it, with a
             /// symlink (say to a host directory): the path is resolved again inside the root and

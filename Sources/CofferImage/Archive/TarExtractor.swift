@@ -22,7 +22,8 @@ public struct TarExtractionPolicy: Sendable, Equatable {
     }
 }
 
-/// How far an extraction has got, reported after each member and every 8 MiB of file data.
+/// How far an extraction has got, reported after each member, every 8 MiB of file data, and
+/// once more when the whole archive has been read.
 public struct TarProgress: Sendable, Equatable {
     /// Bytes read from the archive file (compressed bytes for a gzip archive).
     public var archiveBytesRead: UInt64
