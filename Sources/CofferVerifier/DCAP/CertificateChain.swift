@@ -1,0 +1,72 @@
+import Foundation
+import X509
+
+/// Checks an Intel certificate chain (PCK leaf → PCK CA, or TCB signing → root) up to a pinned root.
+///
+/// The checks are the RFC 5280 ones that matter for Intel's fixed three-level hierarchy, done with
+/// swift-certificates: each certificate's issuer name is the next one's subject and its signature
+/// verifies under the next one's key, every issuer is a CA, and every certificate (the root
+/// included) is valid at the verification time. Revocation is checked by the caller with the CRLs.
+enum CertificateChain {
+    /// Splits concatenated PEM into certificates. `name` says which collateral field or quote part
+    /// they came from.
+    static func parsePEM(_ text: String, name: String) throws(VerificationFailure) -> [Certificate] {
+        let begin = "-----BEGIN CERTIFICATE-----", end = "-----END CERTIFICATE-----"
+        var certificates: [Certificate] = []
+        var rest = Substring(text)
+        while let start = rest.range(of: begin) {
+            guard let stop = rest.range(of: end, range: start.upperBound..<rest.endIndex) else {
+                throw VerificationFailure(.certificateChain, "\(name): a PEM certificate has no END line")
+            }
+            do {
+                certificates.append(try Certificate(pemEncoded: String(rest[start.lowerBound..<stop.upperBound])))
+            } catch {
+                throw VerificationFailure(.certificateChain, "\(name): certificate \(certificates.count + 1) does not parse: \(error)")
+            }
+            rest = rest[stop.upperBound...]
+        }
+        guard !certificates.isEmpty else {
+            throw VerificationFailure(.certificateChain, "\(name): no PEM certificate found")
+        }
+        return certificates
+    }
+
+    /// Returns the validated path [leaf, intermediates…, root]. Certificates at the end of `chain`
+    /// that are self-issued (the sender's copy of a root) are dropped: only `root` is trusted.
+    static func validate(
+        _ chain: [Certificate], to root: Certificate, at time: Int64, name: String
+    ) throws(VerificationFailure) -> [Certificate] {
+        var certificates = chain
+        while let last = certificates.last, last.subject == last.issuer { certificates.removeLast() }
+        guard !certificates.isEmpty else {
+            throw VerificationFailure(.certificateChain, "\(name): the chain holds only self-signed certificates, no leaf")
+        }
+        let path = certificates + [root]
+        for index in 0..<(path.count - 1) {
+            let subject = path[index], issuer = path[index + 1]
+            guard subject.issuer == issuer.subject else {
+                throw VerificationFailure(.certificateChain,
+                    "\(name): \"\(subject.subject)\" is issued by \"\(subject.issuer)\", not by \"\(issuer.subject)\" (is the root right?)")
+            }
+            /// The signature binds each certificate to its issuer: this is what stops a forged PCK
+            /// certificate (and so forged TCB values and a forged QE key) from being accepted.
+            guard issuer.publicKey.isValidSignature(subject.signature, for: subject) else {
+                throw VerificationFailure(.certificateChain,
+                    "\(name): the signature on \"\(subject.subject)\" does not verify under \"\(issuer.subject)\"")
+            }
+            let constraints = try? issuer.extensions.basicConstraints
+            guard case .isCertificateAuthority = constraints else {
+                throw VerificationFailure(.certificateChain, "\(name): issuer \"\(issuer.subject)\" is not a CA")
+            }
+        }
+        for certificate in path {
+            let notBefore = Int64(certificate.notValidBefore.timeIntervalSince1970)
+            let notAfter = Int64(certificate.notValidAfter.timeIntervalSince1970)
+            guard notBefore <= time, time <= notAfter else {
+                throw VerificationFailure(.expired,
+                    "\(name): certificate \"\(certificate.subject)\" is valid from \(IntelTimestamp.render(notBefore)) to \(IntelTimestamp.render(notAfter)), not at \(IntelTimestamp.render(time))")
+            }
+        }
+        return path
+    }
+}
