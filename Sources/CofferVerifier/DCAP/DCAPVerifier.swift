@@ -6,9 +6,9 @@ import X509
 /// Verifies Intel SGX (quote v3) and TDX (quote v4, v5) evidence offline against DCAP collateral.
 ///
 /// The checks follow Intel's QVL, in the order the reference verifier (dcap-qvl) runs them, so
-/// that a bundle with several problems reports the same first one: root CA CRL, TCB Info, QE
-/// Identity, PCK chain and PCK CRL, QE report signature and binding, QE identity, quote signature,
-/// then TCB level matching.
+/// that a bundle with several problems reports the same first one: certificate chains to the
+/// pinned root, root CA CRL, TCB Info, QE Identity, PCK CRL, QE report signature and binding, QE
+/// identity, quote signature, then TCB level matching.
 public enum DCAPVerifier {
     /// - Parameters:
     ///   - quote: the quote bytes as the TEE produced them.
@@ -32,45 +32,47 @@ public enum DCAPVerifier {
         let quote = try DCAPQuote(bytes: bytes)
         let root = if let trustedRoot { trustedRoot } else { try IntelSGXRootCA.certificate() }
 
-        // 1. Root CA CRL: signed by the root, current, and not revoking the root.
+        // 1. Every chain to the pinned root: PCK (from the quote), TCB Info and QE Identity signers,
+        //    and the PCK CRL issuer. Only signatures, CA flags and certificate validity here.
+        let pckChain = try CertificateChain.parsePEM(try quote.pckChainPEM(), name: "PCK certificate chain")
+        let pckPath = try CertificateChain.validate(pckChain, to: root, at: time, name: "PCK certificate chain")
+        let pck = pckPath[0], pckCA = pckPath[1]
+        let tcbPath = try CertificateChain.validate(collateral.tcbInfoIssuerChain, to: root, at: time, name: "TCB Info signer (tcb_info_issuer_chain)")
+        let qePath = try CertificateChain.validate(collateral.qeIdentityIssuerChain, to: root, at: time, name: "QE Identity signer (qe_identity_issuer_chain)")
+        let crlPath = try CertificateChain.validate(collateral.pckCRLIssuerChain, to: root, at: time, name: "PCK CRL issuer (pck_crl_issuer_chain)")
+
+        // 2. Root CA CRL: signed by the root, current, revoking neither the root nor a CA under it.
         try checkCRL(collateral.rootCACRL, name: "root CA CRL (root_ca_crl)", issuer: root, at: time)
         if collateral.rootCACRL.revokes(root) {
             throw VerificationFailure(.revocation, "the root CA CRL revokes the trusted root itself")
         }
+        for path in [pckPath, tcbPath, qePath, crlPath] { try checkRevocation(path: path, rootCRL: collateral.rootCACRL) }
 
-        // 2. TCB Info: window, signing chain, signature over the exact body.
+        // 3. TCB Info: window, signature over the exact body, and the right kind for the quote.
         let info = collateral.tcbInfo
         try checkWindow(issue: info.issueDate, next: info.nextUpdate, name: "TCB Info", at: time)
-        try checkSigned(collateral.tcbInfoBody, signature: collateral.tcbInfoSignature,
-                        chain: collateral.tcbInfoIssuerChain, name: "TCB Info (tcb_info_issuer_chain)",
-                        root: root, rootCRL: collateral.rootCACRL, at: time)
+        try checkSignature(collateral.tcbInfoBody, signature: collateral.tcbInfoSignature, signer: tcbPath[0], name: "TCB Info")
         let expectedInfo = quote.isTDX ? "TDX" : "SGX"
         guard info.id == expectedInfo, quote.isTDX ? info.version >= 3 : info.version >= 2 else {
             throw VerificationFailure(.collateralSignature, "TCB Info is \(info.id) v\(info.version), but the quote is \(expectedInfo)")
         }
 
-        // 3. QE Identity: window, signing chain, signature.
+        // 4. QE Identity: window, signature, and the right QE for the quote.
         let identity = collateral.qeIdentity
         try checkWindow(issue: identity.issueDate, next: identity.nextUpdate, name: "QE Identity", at: time)
-        try checkSigned(collateral.qeIdentityBody, signature: collateral.qeIdentitySignature,
-                        chain: collateral.qeIdentityIssuerChain, name: "QE Identity (qe_identity_issuer_chain)",
-                        root: root, rootCRL: collateral.rootCACRL, at: time)
+        try checkSignature(collateral.qeIdentityBody, signature: collateral.qeIdentitySignature, signer: qePath[0], name: "QE Identity")
         let expectedQE = quote.isTDX ? "TD_QE" : "QE"
         guard identity.id == expectedQE else {
             throw VerificationFailure(.collateralSignature, "QE Identity is for \(identity.id), but the quote needs \(expectedQE)")
         }
 
-        // 4. PCK chain from the quote to the root; root CRL covers the PCK CA, PCK CRL the leaf.
-        let pckChain = try CertificateChain.parsePEM(try quote.pckChainPEM(), name: "PCK certificate chain")
-        let path = try CertificateChain.validate(pckChain, to: root, at: time, name: "PCK certificate chain")
-        let pck = path[0], pckCA = path[1]
-        try checkRevocation(path: path, rootCRL: collateral.rootCACRL)
+        // 5. PCK CRL: issued by this PCK certificate's CA, current, not revoking the PCK certificate.
         try checkCRL(collateral.pckCRL, name: "PCK CRL (pck_crl)", issuer: pckCA, at: time)
         if collateral.pckCRL.revokes(pck) {
             throw VerificationFailure(.revocation, "the PCK CRL revokes this platform's PCK certificate (serial \(Hex.encode(pck.serialNumber.bytes)))")
         }
 
-        // 5. QE report signed by the PCK key, and bound to the attestation key.
+        // 6. QE report signed by the PCK key, and bound to the attestation key.
         let qe = quote.signatureData.qe
         guard let pckKey = P256.Signing.PublicKey(pck.publicKey),
               let qeSignature = try? P256.Signing.ECDSASignature(rawRepresentation: qe.qeReportSignature),
@@ -85,10 +87,10 @@ public enum DCAPVerifier {
             throw VerificationFailure(.signature, "the QE report data is not SHA-256(attestation key ‖ QE auth data): the attestation key is not the QE's")
         }
 
-        // 6. QE identity and its TCB level.
+        // 7. QE identity and its TCB level.
         let qeVerdict = try TCBEvaluation.qe(identity, report: qe.qeReport)
 
-        // 7. Quote signature by the attestation key over header ‖ body.
+        // 8. Quote signature by the attestation key over header ‖ body.
         guard let attestationKey = try? P256.Signing.PublicKey(rawRepresentation: quote.signatureData.attestationKey),
               let quoteSignature = try? P256.Signing.ECDSASignature(rawRepresentation: quote.signatureData.signature),
               attestationKey.isValidSignature(quoteSignature, for: quote.signedBytes)
@@ -96,7 +98,7 @@ public enum DCAPVerifier {
             throw VerificationFailure(.signature, "the quote signature does not verify under the attestation key: header or report body altered")
         }
 
-        // 8. Platform TCB: the collateral must be this platform's, then level matching.
+        // 9. Platform TCB: the collateral must be this platform's, then level matching.
         let extensions = try PCKExtensions(certificate: pck)
         /// TCB Info for another FMSPC lists another CPU family's levels: matching against it would
         /// give a status Intel never assigned to this platform.
@@ -160,18 +162,15 @@ public enum DCAPVerifier {
         }
     }
 
-    /// Verifies a collateral signature (raw r‖s) by the leaf of `chain`, after validating the chain.
-    static func checkSigned(
-        _ body: [UInt8], signature: [UInt8], chain: [Certificate], name: String,
-        root: Certificate, rootCRL: CertificateRevocationList, at time: Int64
-    ) throws(VerificationFailure) {
-        let path = try CertificateChain.validate(chain, to: root, at: time, name: name)
-        try checkRevocation(path: path, rootCRL: rootCRL)
-        guard let key = P256.Signing.PublicKey(path[0].publicKey),
+    /// Verifies a collateral signature (raw r‖s over the exact body bytes) by the signer's key.
+    static func checkSignature(_ body: [UInt8], signature: [UInt8], signer: Certificate, name: String) throws(VerificationFailure) {
+        /// Intel signs the JSON text itself: verifying the received bytes (not a re-encoding) means
+        /// no parser difference can make signed and evaluated content differ.
+        guard let key = P256.Signing.PublicKey(signer.publicKey),
               let ecdsa = try? P256.Signing.ECDSASignature(rawRepresentation: signature),
               key.isValidSignature(ecdsa, for: body)
         else {
-            throw VerificationFailure(.collateralSignature, "the \(name.split(separator: " (").first ?? "") signature does not verify under \"\(path[0].subject)\": body or signature altered")
+            throw VerificationFailure(.collateralSignature, "the \(name) signature does not verify under \"\(signer.subject)\": body or signature altered")
         }
     }
 }
