@@ -17,7 +17,9 @@ struct PCKExtensions: Sendable {
     var cpuSVN: [UInt8]
     var pceID: [UInt8]
     var fmspc: [UInt8]
+}
 
+extension PCKExtensions {
     init(certificate: Certificate) throws(VerificationFailure) {
         guard let ext = certificate.extensions.first(where: { $0.oid == Self.sgxExtensions }) else {
             throw VerificationFailure(.certificateChain, "the PCK certificate has no Intel SGX extension (1.2.840.113741.1.13.1)")
