@@ -9,24 +9,39 @@ import X509
 /// included) is valid at the verification time. Revocation is checked by the caller with the CRLs.
 enum CertificateChain {
     /// Splits concatenated PEM into certificates. `name` says which collateral field or quote part
-    /// they came from.
-    static func parsePEM(_ text: String, name: String) throws(VerificationFailure) -> [Certificate] {
+    /// they came from. Trailing copies of the pinned Intel root are dropped unparsed (validation
+    /// drops trailing self-signed certificates anyway: only the caller's root is trusted), and
+    /// blocks already in `cache` are not parsed again.
+    static func parsePEM(
+        _ text: String, name: String, cache: inout [Substring: Certificate]
+    ) throws(VerificationFailure) -> [Certificate] {
         let begin = "-----BEGIN CERTIFICATE-----", end = "-----END CERTIFICATE-----"
-        var certificates: [Certificate] = []
+        var blocks: [Substring] = []
         var rest = Substring(text)
         while let start = rest.range(of: begin) {
             guard let stop = rest.range(of: end, range: start.upperBound..<rest.endIndex) else {
                 throw VerificationFailure(.certificateChain, "\(name): a PEM certificate has no END line")
             }
+            blocks.append(rest[start.lowerBound..<stop.upperBound])
+            rest = rest[stop.upperBound...]
+        }
+        guard !blocks.isEmpty else {
+            throw VerificationFailure(.certificateChain, "\(name): no PEM certificate found")
+        }
+        while blocks.count > 1, let last = blocks.last, last == IntelSGXRootCA.pemBlock { blocks.removeLast() }
+        var certificates: [Certificate] = []
+        for block in blocks {
+            if let known = cache[block] {
+                certificates.append(known)
+                continue
+            }
             do {
-                certificates.append(try Certificate(pemEncoded: String(rest[start.lowerBound..<stop.upperBound])))
+                let certificate = try Certificate(pemEncoded: String(block))
+                cache[block] = certificate
+                certificates.append(certificate)
             } catch {
                 throw VerificationFailure(.certificateChain, "\(name): certificate \(certificates.count + 1) does not parse: \(error)")
             }
-            rest = rest[stop.upperBound...]
-        }
-        guard !certificates.isEmpty else {
-            throw VerificationFailure(.certificateChain, "\(name): no PEM certificate found")
         }
         return certificates
     }

@@ -26,6 +26,8 @@ public struct DCAPCollateral: Sendable {
 
     public init(json: Data) throws(VerificationFailure) {
         let bundle = try CollateralJSON(bytes: Array(json), path: "collateral")
+        /// The three issuer chains share certificates (TCB signing, root): parse each block once.
+        var cache: [Substring: Certificate] = [:]
         func field(_ key: String) throws(VerificationFailure) -> String {
             guard let value = bundle.object[key] as? String else {
                 throw VerificationFailure(.malformedCollateral, "collateral field \(key) is missing or not a string")
@@ -33,7 +35,7 @@ public struct DCAPCollateral: Sendable {
             return value
         }
         func chain(_ key: String) throws(VerificationFailure) -> [Certificate] {
-            do { return try CertificateChain.parsePEM(try field(key), name: key) } catch {
+            do { return try CertificateChain.parsePEM(try field(key), name: key, cache: &cache) } catch {
                 throw VerificationFailure(.malformedCollateral, error.message)
             }
         }

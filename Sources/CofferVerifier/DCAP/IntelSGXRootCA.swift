@@ -25,14 +25,22 @@ public enum IntelSGXRootCA {
         """
 }
 
+import Foundation
 import X509
 
 extension IntelSGXRootCA {
     /// The pinned root, parsed. Parsing a constant cannot fail unless the constant was edited; that
     /// is reported as a chain failure rather than a trap.
     public static func certificate() throws(VerificationFailure) -> Certificate {
-        do { return try Certificate(pemEncoded: pem) } catch {
-            throw VerificationFailure(.certificateChain, "the pinned Intel SGX Root CA does not parse: \(error)")
-        }
+        try parsed.get()
     }
+
+    private static let parsed: Result<Certificate, VerificationFailure> = {
+        do { return .success(try Certificate(pemEncoded: pem)) } catch {
+            return .failure(VerificationFailure(.certificateChain, "the pinned Intel SGX Root CA does not parse: \(error)"))
+        }
+    }()
+
+    /// The PEM block as it appears in Intel's chains, to recognise copies without parsing them.
+    static let pemBlock: Substring = Substring(pem.trimmingCharacters(in: .whitespacesAndNewlines))
 }
