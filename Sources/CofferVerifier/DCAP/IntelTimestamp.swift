@@ -43,7 +43,8 @@ enum IntelTimestamp {
               (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 61
         else { return nil }
         if c.count > 20 {
-            guard c[19] == UInt8(ascii: "."), number(20..<(c.count - 1)) != nil else { return nil }
+            // Fractional seconds: digits only, ignored (and never accumulated, so no overflow).
+            guard c[19] == UInt8(ascii: "."), c.count > 21, c[20..<(c.count - 1)].allSatisfy({ $0 >= 48 && $0 <= 57 }) else { return nil }
         }
         return seconds(year: year, month: month, day: day, hour: hour, minute: minute, second: second)
     }
