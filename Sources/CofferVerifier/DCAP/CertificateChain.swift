@@ -15,18 +15,9 @@ enum CertificateChain {
     static func parsePEM(
         _ text: String, name: String, cache: inout [Substring: Certificate]
     ) throws(VerificationFailure) -> [Certificate] {
-        let begin = "-----BEGIN CERTIFICATE-----", end = "-----END CERTIFICATE-----"
-        var blocks: [Substring] = []
-        var rest = Substring(text)
-        while let start = rest.range(of: begin) {
-            guard let stop = rest.range(of: end, range: start.upperBound..<rest.endIndex) else {
-                throw VerificationFailure(.certificateChain, "\(name): a PEM certificate has no END line")
-            }
-            blocks.append(rest[start.lowerBound..<stop.upperBound])
-            rest = rest[stop.upperBound...]
-        }
+        var blocks = pemBlocks(text)
         guard !blocks.isEmpty else {
-            throw VerificationFailure(.certificateChain, "\(name): no PEM certificate found")
+            throw VerificationFailure(.certificateChain, "\(name): no complete PEM certificate found")
         }
         while blocks.count > 1, let last = blocks.last, last == IntelSGXRootCA.pemBlock { blocks.removeLast() }
         var certificates: [Certificate] = []
@@ -44,6 +35,31 @@ enum CertificateChain {
             }
         }
         return certificates
+    }
+
+    /// The `-----BEGIN CERTIFICATE-----` … `-----END CERTIFICATE-----` blocks of `text`, found by a
+    /// byte scan (no locale-aware string search on this hot path).
+    static func pemBlocks(_ text: String) -> [Substring] {
+        let begin = Array("-----BEGIN CERTIFICATE-----".utf8), end = Array("-----END CERTIFICATE-----".utf8)
+        let bytes = Array(text.utf8)
+        func find(_ needle: [UInt8], from: Int) -> Int? {
+            guard bytes.count >= needle.count else { return nil }
+            var i = from
+            while i <= bytes.count - needle.count {
+                if bytes[i] == needle[0], bytes[i..<(i + needle.count)].elementsEqual(needle) { return i }
+                i += 1
+            }
+            return nil
+        }
+        var blocks: [Substring] = []
+        var offset = 0
+        while let start = find(begin, from: offset), let stop = find(end, from: start + begin.count) {
+            let lower = text.utf8.index(text.utf8.startIndex, offsetBy: start)
+            let upper = text.utf8.index(text.utf8.startIndex, offsetBy: stop + end.count)
+            blocks.append(Substring(text[lower..<upper]))
+            offset = stop + end.count
+        }
+        return blocks
     }
 
     /// Returns the validated path [leaf, intermediates…, root]. Certificates at the end of `chain`

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Intel's TCB Info for one FMSPC: the TCB levels a platform's SVNs are matched against.
 ///
 /// Intel PCS API, "TCB Info" v2 (SGX: `sgxtcbcomp01svn`…`sgxtcbcomp16svn`, `pcesvn`) and v3 (`id`
@@ -36,63 +38,64 @@ struct TCBInfo: Sendable {
     var isTDX: Bool { id == "TDX" }
 
     init(body: [UInt8]) throws(VerificationFailure) {
-        let json = try CollateralJSON(bytes: body, path: "tcb_info")
-        version = try json.int("version")
+        let json = try CollateralDecoding.decode(TCBInfoJSON.self, from: Data(body), path: "tcb_info")
+        version = json.version
         guard version == 2 || version == 3 else {
-            throw json.fail("version", "= \(version); Coffer reads TCB Info versions 2 and 3")
+            throw VerificationFailure(.malformedCollateral, "tcb_info.version = \(version); Coffer reads TCB Info versions 2 and 3")
         }
-        id = version == 2 ? "SGX" : try json.string("id")
-        issueDate = try json.timestamp("issueDate")
-        nextUpdate = try json.timestamp("nextUpdate")
-        fmspc = try json.hex("fmspc", count: 6)
-        pceID = try json.hex("pceId", count: 2)
+        guard let id = version == 2 ? "SGX" : json.id else {
+            throw VerificationFailure(.malformedCollateral, "tcb_info.id is missing")
+        }
+        self.id = id
+        issueDate = try CollateralDecoding.timestamp(json.issueDate, field: "tcb_info.issueDate")
+        nextUpdate = try CollateralDecoding.timestamp(json.nextUpdate, field: "tcb_info.nextUpdate")
+        fmspc = try CollateralDecoding.hex(json.fmspc, count: 6, field: "tcb_info.fmspc")
+        pceID = try CollateralDecoding.hex(json.pceId, count: 2, field: "tcb_info.pceId")
         var levels: [Level] = []
-        for level in try json.children("tcbLevels") {
-            let tcb = try level.child("tcb")
-            var sgx: [UInt8] = [], tdx: [UInt8] = []
-            if version == 2 {
-                for index in 1...16 {
-                    let key = index < 10 ? "sgxtcbcomp0\(index)svn" : "sgxtcbcomp\(index)svn"
-                    sgx.append(try tcb.svn(key, as: UInt8.self))
-                }
-            } else {
-                for component in try tcb.children("sgxtcbcomponents") { sgx.append(try component.svn("svn", as: UInt8.self)) }
-                if id == "TDX" {
-                    for component in try tcb.children("tdxtcbcomponents") { tdx.append(try component.svn("svn", as: UInt8.self)) }
-                    guard tdx.count == 16 else { throw tcb.fail("tdxtcbcomponents", "has \(tdx.count) entries, expected 16") }
-                }
+        for (index, level) in json.tcbLevels.enumerated() {
+            let field = "tcb_info.tcbLevels[\(index)]"
+            guard level.tcb.sgx.count == 16 else {
+                throw VerificationFailure(.malformedCollateral, "\(field).tcb has \(level.tcb.sgx.count) SGX components, expected 16")
             }
-            guard sgx.count == 16 else { throw tcb.fail("sgxtcbcomponents", "has \(sgx.count) entries, expected 16") }
+            guard id != "TDX" || level.tcb.tdx.count == 16 else {
+                throw VerificationFailure(.malformedCollateral, "\(field).tcb has \(level.tcb.tdx.count) TDX components, expected 16")
+            }
             levels.append(Level(
-                sgxComponents: sgx, pceSVN: try tcb.svn("pcesvn", as: UInt16.self), tdxComponents: tdx,
-                status: try level.status("tcbStatus"), advisoryIDs: try level.strings("advisoryIDs")))
+                sgxComponents: level.tcb.sgx, pceSVN: level.tcb.pceSVN, tdxComponents: level.tcb.tdx,
+                status: try CollateralDecoding.status(level.tcbStatus, field: "\(field).tcbStatus"),
+                advisoryIDs: level.advisoryIDs ?? []))
         }
         let tdx = id == "TDX"
         self.levels = levels.sorted { a, b in
-            if a.sgxComponents != b.sgxComponents { return a.sgxComponents.lexicographicallyPrecedes(b.sgxComponents) == false }
+            if a.sgxComponents != b.sgxComponents { return b.sgxComponents.lexicographicallyPrecedes(a.sgxComponents) }
             if a.pceSVN != b.pceSVN { return a.pceSVN > b.pceSVN }
             return tdx && b.tdxComponents.lexicographicallyPrecedes(a.tdxComponents)
         }
-        tdxModule = json.has("tdxModule") ? try Self.module(try json.child("tdxModule"), id: "tdxModule") : nil
+        tdxModule = try json.tdxModule.map { module throws(VerificationFailure) in
+            try Self.module(module, id: "tdxModule", field: "tcb_info.tdxModule")
+        }
         var identities: [ModuleIdentity] = []
-        if json.has("tdxModuleIdentities") {
-            for entry in try json.children("tdxModuleIdentities") {
-                identities.append(try Self.module(entry, id: try entry.string("id")))
-            }
+        for (index, module) in (json.tdxModuleIdentities ?? []).enumerated() {
+            let field = "tcb_info.tdxModuleIdentities[\(index)]"
+            guard let id = module.id else { throw VerificationFailure(.malformedCollateral, "\(field).id is missing") }
+            identities.append(try Self.module(module, id: id, field: field))
         }
         tdxModuleIdentities = identities
     }
 
-    private static func module(_ json: CollateralJSON, id: String) throws(VerificationFailure) -> ModuleIdentity {
+    private static func module(_ json: TCBInfoJSON.Module, id: String, field: String) throws(VerificationFailure) -> ModuleIdentity {
         var levels: [(isvSVN: UInt8, status: TCBStatus, advisoryIDs: [String])] = []
-        if json.has("tcbLevels") {
-            for level in try json.children("tcbLevels") {
-                levels.append((try level.child("tcb").svn("isvsvn", as: UInt8.self),
-                               try level.status("tcbStatus"), try level.strings("advisoryIDs")))
+        for (index, level) in (json.tcbLevels ?? []).enumerated() {
+            guard let isvSVN = UInt8(exactly: level.tcb.isvsvn) else {
+                throw VerificationFailure(.malformedCollateral, "\(field).tcbLevels[\(index)].tcb.isvsvn is above 255")
             }
+            levels.append((isvSVN, try CollateralDecoding.status(level.tcbStatus, field: "\(field).tcbLevels[\(index)].tcbStatus"),
+                           level.advisoryIDs ?? []))
         }
         return ModuleIdentity(
-            id: id, mrSigner: try json.hex("mrsigner", count: 48), attributes: try json.hex("attributes", count: 8),
-            attributesMask: try json.hex("attributesMask", count: 8), levels: levels)
+            id: id, mrSigner: try CollateralDecoding.hex(json.mrsigner, count: 48, field: "\(field).mrsigner"),
+            attributes: try CollateralDecoding.hex(json.attributes, count: 8, field: "\(field).attributes"),
+            attributesMask: try CollateralDecoding.hex(json.attributesMask, count: 8, field: "\(field).attributesMask"),
+            levels: levels)
     }
 }
