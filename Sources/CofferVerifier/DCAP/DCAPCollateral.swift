@@ -23,6 +23,9 @@ public struct DCAPCollateral: Sendable {
     var qeIdentityBody: [UInt8]
     var qeIdentity: QEIdentity
     var qeIdentitySignature: [UInt8]
+    /// Every certificate of the bundle by its PEM text: a quote's PCK CA is usually the very
+    /// certificate `pck_crl_issuer_chain` starts with, and is then not parsed again.
+    var certificates: [Substring: Certificate]
 
     /// The bundle's fields, all strings; decoded as optionals so a missing one is named below.
     struct Bundle: Decodable {
@@ -85,5 +88,6 @@ public struct DCAPCollateral: Sendable {
         qeIdentityBody = Array(try field(bundle.qe_identity, "qe_identity").utf8)
         qeIdentity = try QEIdentity(body: qeIdentityBody)
         qeIdentitySignature = try signature(bundle.qe_identity_signature, "qe_identity_signature")
+        certificates = cache
     }
 }

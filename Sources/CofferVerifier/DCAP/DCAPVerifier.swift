@@ -34,7 +34,7 @@ public enum DCAPVerifier {
 
         // 1. Every chain to the pinned root: PCK (from the quote), TCB Info and QE Identity signers,
         //    and the PCK CRL issuer. Only signatures, CA flags and certificate validity here.
-        var cache: [Substring: Certificate] = [:]
+        var cache = collateral.certificates
         let pckChain = try CertificateChain.parsePEM(try quote.pckChainPEM(), name: "PCK certificate chain", cache: &cache)
         let pckPath = try CertificateChain.validate(pckChain, to: root, at: time, name: "PCK certificate chain")
         let pck = pckPath[0], pckCA = pckPath[1]
