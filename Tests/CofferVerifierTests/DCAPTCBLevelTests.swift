@@ -88,3 +88,49 @@ import Testing
         #expect(IntelTimestamp.render(1_775_215_317) == "2026-04-03T11:21:57Z")
     }
 }
+
+/// TCB Info v2 (SGX, components as `sgxtcbcompNNsvn` keys) reads to the same levels as v3.
+@Suite struct DCAPTCBInfoVersionTests {
+    @Test func version2MatchesVersion3() throws {
+        let v3Body = try DCAPVectors.collateral("sgx-dcap").tcbInfoBody
+        var object = try JSONSerialization.jsonObject(with: Data(v3Body)) as! [String: Any]
+        object["version"] = 2
+        object["id"] = nil
+        object["tcbLevels"] = (object["tcbLevels"] as! [[String: Any]]).map { level in
+            var level = level
+            var tcb = level["tcb"] as! [String: Any]
+            let components = (tcb["sgxtcbcomponents"] as! [[String: Any]]).map { $0["svn"] as! Int }
+            tcb["sgxtcbcomponents"] = nil
+            for (index, svn) in components.enumerated() {
+                tcb[String(format: "sgxtcbcomp%02dsvn", index + 1)] = svn
+            }
+            level["tcb"] = tcb
+            return level
+        }
+        let v2 = try TCBInfo(body: Array(try JSONSerialization.data(withJSONObject: object)))
+        let v3 = try TCBInfo(body: v3Body)
+        #expect(v2.version == 2 && v2.id == "SGX")
+        #expect(v2.levels.map(\.sgxComponents) == v3.levels.map(\.sgxComponents))
+        #expect(v2.levels.map(\.pceSVN) == v3.levels.map(\.pceSVN))
+        #expect(v2.levels.map(\.status) == v3.levels.map(\.status))
+        #expect(v2.levels.map(\.advisoryIDs) == v3.levels.map(\.advisoryIDs))
+        #expect(v2.fmspc == v3.fmspc)
+    }
+
+    @Test func unknownVersionAndBadFieldsAreNamed() throws {
+        let body = try DCAPVectors.collateral("tdx-dcap").tcbInfoBody
+        let text = String(decoding: body, as: UTF8.self)
+        func failure(_ edited: String) -> VerificationFailure? {
+            do throws(VerificationFailure) {
+                _ = try TCBInfo(body: Array(edited.utf8))
+                return nil
+            } catch {
+                return error
+            }
+        }
+        #expect(failure(text.replacingOccurrences(of: "\"version\":3", with: "\"version\":4"))?.message.contains("tcb_info.version") == true)
+        #expect(failure(text.replacingOccurrences(of: "\"fmspc\":\"B0C06F000000\"", with: "\"fmspc\":\"B0C0\""))?.message.contains("tcb_info.fmspc") == true)
+        #expect(failure(text.replacingOccurrences(of: "\"tcbStatus\":\"UpToDate\"", with: "\"tcbStatus\":\"Fine\""))?.message.contains("tcbStatus") == true)
+        #expect(failure(text.replacingOccurrences(of: "\"pcesvn\":11", with: "\"pcesvn\":\"11\""))?.message.contains("tcb_info.tcbLevels[0].tcb.pcesvn") == true)
+    }
+}
