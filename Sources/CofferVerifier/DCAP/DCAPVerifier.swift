@@ -28,7 +28,9 @@ public enum DCAPVerifier {
     static func run(
         quote bytes: [UInt8], collateral: DCAPCollateral, at date: Date, trustedRoot: Certificate?
     ) throws(VerificationFailure) -> Claims {
-        let time = Int64(date.timeIntervalSince1970.rounded(.down))
+        guard let time = Int64(exactly: date.timeIntervalSince1970.rounded(.down)) else {
+            throw VerificationFailure(.expired, "the verification time \(date.timeIntervalSince1970) is not a representable instant")
+        }
         let quote = try DCAPQuote(bytes: bytes)
         let root = if let trustedRoot { trustedRoot } else { try IntelSGXRootCA.certificate() }
 
