@@ -37,12 +37,13 @@ public enum DCAPVerifier {
         // 1. Every chain to the pinned root: PCK (from the quote), TCB Info and QE Identity signers,
         //    and the PCK CRL issuer. Only signatures, CA flags and certificate validity here.
         var cache = collateral.certificates
+        var verified = Set<CertificateChain.Edge>()
         let pckChain = try CertificateChain.parsePEM(try quote.pckChainPEM(), name: "PCK certificate chain", cache: &cache)
-        let pckPath = try CertificateChain.validate(pckChain, to: root, at: time, name: "PCK certificate chain")
+        let pckPath = try CertificateChain.validate(pckChain, to: root, at: time, name: "PCK certificate chain", verified: &verified)
         let pck = pckPath[0], pckCA = pckPath[1]
-        let tcbPath = try CertificateChain.validate(collateral.tcbInfoIssuerChain, to: root, at: time, name: "TCB Info signer (tcb_info_issuer_chain)")
-        let qePath = try CertificateChain.validate(collateral.qeIdentityIssuerChain, to: root, at: time, name: "QE Identity signer (qe_identity_issuer_chain)")
-        let crlPath = try CertificateChain.validate(collateral.pckCRLIssuerChain, to: root, at: time, name: "PCK CRL issuer (pck_crl_issuer_chain)")
+        let tcbPath = try CertificateChain.validate(collateral.tcbInfoIssuerChain, to: root, at: time, name: "TCB Info signer (tcb_info_issuer_chain)", verified: &verified)
+        let qePath = try CertificateChain.validate(collateral.qeIdentityIssuerChain, to: root, at: time, name: "QE Identity signer (qe_identity_issuer_chain)", verified: &verified)
+        let crlPath = try CertificateChain.validate(collateral.pckCRLIssuerChain, to: root, at: time, name: "PCK CRL issuer (pck_crl_issuer_chain)", verified: &verified)
 
         // 2. Root CA CRL: signed by the root, current, revoking neither the root nor a CA under it.
         try checkCRL(collateral.rootCACRL, name: "root CA CRL (root_ca_crl)", issuer: root, at: time)
