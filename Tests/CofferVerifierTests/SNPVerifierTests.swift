@@ -64,6 +64,19 @@ struct SNPVerifierTests {
         #expect(Self.failure(before) == .expired)
     }
 
+    @Test("validity windows are read to the second and their ends are inclusive")
+    func exactWindow() throws {
+        let v = try Self.vlek()
+        #expect(v.collateral.leaf.notBefore == Date(timeIntervalSince1970: 1_733_868_861))  // 2024-12-10 22:14:21Z
+        #expect(v.collateral.leaf.notAfter == Date(timeIntervalSince1970: 1_765_404_861))  // 2025-12-10 22:14:21Z
+        #expect(try Self.vcek().collateral.leaf.notAfter == Date(timeIntervalSince1970: 1_884_905_728))  // 2029-09-24 00:55:28Z
+        let at = { (unix: Double) in Self.failure(SNPVerifier.verify(report: v.report, collateral: v.collateral, at: Date(timeIntervalSince1970: unix))) }
+        #expect(at(1_733_868_861) == nil)
+        #expect(at(1_733_868_860) == .expired)
+        #expect(at(1_765_404_861) == nil)
+        #expect(at(1_765_404_862) == .expired)
+    }
+
     @Test("the VCEK vector is expired outside the VCEK's window")
     func vcekExpired() throws {
         let v = try Self.vcek()
