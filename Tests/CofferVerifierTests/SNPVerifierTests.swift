@@ -45,6 +45,8 @@ struct SNPVerifierTests {
         #expect(claims.details["signing_key"] == "vcek")
         #expect(claims.details["product"] == "Milan-B0")
         #expect(claims.details["report_version"] == "2")
+        #expect(claims.measurements["policy"] == "00000000000b0000")
+        #expect(claims.details["debug"] == "true")  // go-sev-guest's test guest allows debugging
     }
 
     @Test("the VLEK vector verifies inside its window and is expired after it")
@@ -54,6 +56,8 @@ struct SNPVerifierTests {
         #expect(claims.details["signing_key"] == "vlek")
         #expect(claims.details["report_version"] == "3")
         #expect(claims.details["product"] == "Milan")
+        #expect(claims.details["debug"] == "false")
+        #expect(claims.details["csp_id"] == "CN=cc-us-east-2.amazonaws.com")
         #expect(claims.measurements["reported_tcb"] == "d918000000000004")
         for unix in [1_733_900_000.0, 1_765_300_000.0] {  // 2024-12-11 and 2025-12-09: inside
             #expect(Self.failure(SNPVerifier.verify(report: v.report, collateral: v.collateral, at: Date(timeIntervalSince1970: unix))) == nil)

@@ -36,6 +36,10 @@ public struct SNPReport: Sendable, Equatable {
         case vlek = 1
     }
 
+    /// POLICY bit 19 ("Guest Policy Structure" table): the host may decrypt the guest's memory
+    /// with SNP debug commands. Such a guest keeps no secret from the host.
+    public static let policyDebugBit: UInt64 = 1 << 19
+
     public var version: UInt32
     public var guestSVN: UInt32
     public var policy: UInt64
@@ -155,6 +159,9 @@ public struct SNPReport: Sendable, Equatable {
         try Self.reserved(&r, Self.size - Self.signedLength - 144, "reserved after SIGNATURE")
         signedBytes = Array(input.bytes[0..<Self.signedLength])
     }
+
+    /// Whether the guest policy allows debugging (see `policyDebugBit`).
+    public var debugAllowed: Bool { policy & Self.policyDebugBit != 0 }
 
     private static func reserved(_ r: inout ByteReader, _ count: Int, _ field: String) throws {
         let offset = r.offset

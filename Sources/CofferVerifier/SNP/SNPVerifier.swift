@@ -107,6 +107,8 @@ public enum SNPVerifier {
             "signing_key": report.signingKey == .vcek ? "vcek" : "vlek",
             "vmpl": String(report.vmpl),
             "reported_tcb_parts": report.reportedTCB.description,
+            // Surfaced so a policy can refuse it by name: a debuggable guest is readable by the host.
+            "debug": String(report.debugAllowed),
         ]
         if let product = extensions.productName { details["product"] = product }
         if let csp = extensions.cspID { details["csp_id"] = csp }
