@@ -1,6 +1,6 @@
 import CofferCore
 import CofferEvidence
-import CofferVerifier
+@testable import CofferVerifier
 import Foundation
 import Testing
 
@@ -207,5 +207,48 @@ struct SNPVerifierTests {
         #expect(extensions.productName == "Milan-B0")
         let vlek = try EndorsementKeyExtensions(try Self.vlek().collateral.leaf)
         #expect(vlek.tcb.microcode == 0xD9 && vlek.hardwareID == nil && vlek.cspID == "CN=cc-us-east-2.amazonaws.com")
+    }
+}
+
+@Suite("SEV-SNP checks in isolation")
+struct SNPCheckTests {
+    @Test("only AMD's RSA-PSS profile is accepted: Intel's ECDSA root is refused by algorithm")
+    func otherAlgorithmRefused() throws {
+        let intel = try Data(contentsOf: SNPVectors.directory.deletingLastPathComponent().appendingPathComponent("intel-sgx-root-ca.der"))
+        #expect {
+            try AMDCertificate(derEncoded: Array(intel))
+        } throws: { error in
+            guard case AMDCertificateError.unsupportedSignatureAlgorithm = error else { return false }
+            return true
+        }
+    }
+
+    @Test("a REPORTED_TCB other than the certificate's, or a certificate above CURRENT_TCB, fails the TCB check")
+    func tcbRules() throws {
+        var report = try SNPReport(parsing: SNPVectors.bytes("milan-vcek-report.bin"))
+        let certified = report.reportedTCB
+        #expect(SNPVerifier.checkTCB(report, certified: certified) == nil)
+        for (part, tcb) in [
+            ("bootloader", SNPTCBVersion(bootloader: 3, tee: 0, snp: 5, microcode: 0x44)),
+            ("tee", SNPTCBVersion(bootloader: 2, tee: 1, snp: 5, microcode: 0x44)),
+            ("snp", SNPTCBVersion(bootloader: 2, tee: 0, snp: 4, microcode: 0x44)),
+            ("microcode", SNPTCBVersion(bootloader: 2, tee: 0, snp: 5, microcode: 0x45)),
+            ("reserved", SNPTCBVersion(raw: certified.raw | 1 << 16)),
+        ] {
+            report.reportedTCB = tcb
+            #expect(SNPVerifier.checkTCB(report, certified: certified)?.check == .tcb, "\(part)")
+        }
+        report.reportedTCB = certified
+        report.currentTCB = SNPTCBVersion(bootloader: 2, tee: 0, snp: 4, microcode: 0x44)
+        #expect(SNPVerifier.checkTCB(report, certified: certified)?.check == .tcb)
+    }
+
+    @Test("non-zero padding above the 48-byte R or S fails the signature check")
+    func signaturePadding() throws {
+        let leaf = try AMDCertificate(derEncoded: SNPVectors.bytes("milan-vcek.der"))
+        var report = try SNPReport(parsing: SNPVectors.bytes("milan-vcek-report.bin"))
+        #expect(SNPVerifier.checkSignature(report, leaf: leaf) == nil)
+        report.signatureS[71] = 1
+        #expect(SNPVerifier.checkSignature(report, leaf: leaf)?.check == .signature)
     }
 }
