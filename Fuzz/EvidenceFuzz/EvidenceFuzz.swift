@@ -5,14 +5,29 @@ import Foundation
 /// Every parser that reads hostile evidence or collateral, fed the same bytes. A parser may
 /// throw; it must not trap, hang or touch memory it does not own.
 enum EvidenceParsers {
+    /// The VCEK vector's collateral, from the directory in COFFER_FUZZ_VECTORS (set by
+    /// Fuzz/run-evidence-fuzz); without it only the parsers run.
+    static let vcekCollateral: SNPCollateral? = {
+        guard let directory = ProcessInfo.processInfo.environment["COFFER_FUZZ_VECTORS"],
+            let leaf = FileManager.default.contents(atPath: directory + "/snp/milan-vcek.der"),
+            let chain = FileManager.default.contents(atPath: directory + "/snp/milan-ask-ark.pem")
+        else { return nil }
+        return try? SNPCollateral(leafDER: Array(leaf), chainPEM: String(decoding: chain, as: UTF8.self))
+    }()
+
     static func run(_ bytes: [UInt8]) {
-        _ = try? SNPReport(parsing: bytes)
+        if (try? SNPReport(parsing: bytes)) != nil, let collateral = vcekCollateral {
+            // A report that parses also goes through the whole verifier (signature conversion,
+            // chain, claims); the fixed time is inside the vector chain's windows.
+            _ = SNPVerifier.verify(report: bytes, collateral: collateral, at: Date(timeIntervalSince1970: 1_750_600_000))
+        }
         _ = try? SampleEvidence(parsing: bytes)
         if let certificate = try? AMDCertificate(derEncoded: bytes) {
             _ = try? EndorsementKeyExtensions(certificate)
         }
         _ = try? AMDCertificate.certificates(pem: String(decoding: bytes, as: UTF8.self))
         _ = try? SNPCollateral(json: Data(bytes))
+        _ = SampleVerifier.verify(evidence: bytes, trustedSigners: [])
         // Intel parsers (SGX/TDX quotes, TCB Info, QE Identity, CRLs): add one line each here,
         // e.g. `_ = try? QuoteV4(parsing: bytes)`.
     }

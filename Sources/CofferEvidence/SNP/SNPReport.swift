@@ -1,9 +1,9 @@
 import CofferCore
 
 /// An SEV-SNP guest attestation report: the ATTESTATION_REPORT structure of AMD's "SEV Secure
-/// Nested Paging Firmware ABI Specification" (publication 56860), section "MSG_REPORT_RSP",
-/// table "ATTESTATION_REPORT Structure" (Table 21 in revision 1.55). 1184 (0x4A0) bytes, all
-/// integers little-endian; the signature covers bytes 0x000..<0x2A0.
+/// Nested Paging Firmware ABI Specification" (publication 56860), section 7.3 "Attestation",
+/// Table 22 "ATTESTATION_REPORT Structure" (revision 1.55). 1184 (0x4A0) bytes, all integers
+/// little-endian; the signature covers bytes 0x000..<0x2A0.
 ///
 /// ```
 ///  0x000 VERSION u32        0x004 GUEST_SVN u32     0x008 POLICY u64
