@@ -22,5 +22,13 @@ bench: deps
 	$(SWIFT) build -c release
 	scripts/bench
 
+# libFuzzer over the evidence and collateral parsers for FUZZ_SECONDS; fails on a crash or a hang.
+# A separate scratch path keeps the instrumented build apart from the normal one.
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	$(SWIFT) build --scratch-path .build-fuzz -c debug --product evidence-fuzz \
+		-Xswiftc -sanitize=fuzzer -Xswiftc -parse-as-library -Xswiftc -DCOFFER_FUZZ
+	Fuzz/run-evidence-fuzz .build-fuzz/debug/evidence-fuzz $(FUZZ_SECONDS)
+
 clean:
-	rm -rf .build
+	rm -rf .build .build-fuzz

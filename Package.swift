@@ -43,6 +43,11 @@ let package = Package(
         .executableTarget(name: "verity-bench", dependencies: ["CofferImage"], path: "Benchmarks/VerityBench"),
         .executableTarget(name: "attest-bench", dependencies: ["CofferVerifier"], path: "Benchmarks/AttestBench"),
 
+        // MARK: Fuzzing (`make fuzz` builds it with -sanitize=fuzzer; a plain build replays files)
+        .systemLibrary(name: "CLibFuzzer", path: "Fuzz/CLibFuzzer"),
+        .executableTarget(
+            name: "evidence-fuzz", dependencies: ["CofferEvidence", "CofferVerifier", "CLibFuzzer"], path: "Fuzz/EvidenceFuzz"),
+
         // MARK: Tests
         .target(name: "CofferTestSupport", path: "Tests/CofferTestSupport"),
         .testTarget(name: "CofferCLITests", dependencies: ["CofferTestSupport"]),
