@@ -47,3 +47,17 @@ public struct CofferError: Error, Sendable, CustomStringConvertible {
         return "\(message): \(cause)"
     }
 }
+
+/// A leaf module's error that knows its user-facing form. The edge maps any error through this.
+public protocol CofferErrorConvertible: Error {
+    var cofferError: CofferError { get }
+}
+
+extension CofferError {
+    /// `error` as a `CofferError`: itself, its own mapping, or an internal error wrapping it.
+    public static func from(_ error: any Error, context: String? = nil) -> CofferError {
+        if let error = error as? CofferError { return error }
+        if let error = error as? any CofferErrorConvertible { return error.cofferError }
+        return CofferError(.internalError, context ?? "unexpected failure: \(error)")
+    }
+}

@@ -51,9 +51,9 @@ struct BuildCommand: ParsableCommand {
             var spec = BuildSpec()
             var tagTexts = tags
             if let cofferfile {
-                let loaded = try CofferfileLoader.load(cofferfile)
+                let loaded = try BuildSpec.load(cofferfile: cofferfile)
                 spec = loaded.spec
-                tagTexts = loaded.tags + tagTexts
+                if let tag = loaded.tag { tagTexts.insert(tag, at: 0) }
             }
             try apply(to: &spec)
             let references = try tagTexts.map { text throws(CofferError) in try ImageReference(parsing: text) }
@@ -88,7 +88,12 @@ struct BuildCommand: ParsableCommand {
         }
         if let workdir { spec.workdir = workdir }
         if let user { spec.user = user }
-        if let memory { spec.memory = memory }
+        if let memory {
+            guard let bytes = MemorySize.parse(memory) else {
+                throw CofferError(.invalidInput, "--memory \(memory): expected a size such as 512M or 2G")
+            }
+            spec.memoryBytes = bytes
+        }
     }
 
     /// A JSON array of strings, or one bare word taken as a one-element argv.

@@ -57,3 +57,5 @@ public enum ArchiveError: Error, Sendable, Equatable, CustomStringConvertible {
         }
     }
 }
+
+extension ArchiveError: CofferErrorConvertible {}

@@ -50,7 +50,8 @@ public struct BuildSpec: Sendable {
     public var env: [String] = []
     public var workdir: String?
     public var user: String?
-    public var memory: String?
+    /// Default guest memory in bytes.
+    public var memoryBytes: UInt64?
     public var exec: ExecPolicy?
 
     public init() {}

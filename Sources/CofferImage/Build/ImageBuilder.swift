@@ -76,7 +76,7 @@ public struct ImageBuilder: Sendable {
         let inputsDigest = try Self.digest(of: InputsAndConfig(inputs: inputs, config: config))
         progress.phase("making EROFS")
         let rootfsPath = "\(directory)/rootfs.erofs"
-        try EROFSImage.make(from: staging.path, to: rootfsPath, uuid: Self.uuid(from: inputsDigest, label: "erofs"), allRoot: !staging.canChown)
+        try EROFSImage.make(from: staging.path, to: rootfsPath, uuid: Self.uuidString(Self.uuid(from: inputsDigest, label: "erofs")), allRoot: !staging.canChown)
         FileSystem.removeTree(staging.path)
 
         progress.phase("hashing rootfs")
@@ -100,7 +100,7 @@ public struct ImageBuilder: Sendable {
     }
 
     private func addBinary(_ binary: BuildSpec.Placement, to staging: StagingRoot) throws(CofferError) -> [BuildInput] {
-        let dependencies = try BinaryClosure.dependencies(of: binary.source)
+        let dependencies = try libraryClosure(of: binary)
         var inputs: [BuildInput] = []
         let target = try staging.prepareParent(of: binary.destination)
         let digest = try staging.copyFile(binary.source, target, mode: 0o755, progress: progress)
@@ -125,7 +125,7 @@ public struct ImageBuilder: Sendable {
         config.env = Self.merge(env: defaults.env, with: spec.env)
         config.workdir = spec.workdir ?? defaults.workingDir.flatMap { $0.isEmpty ? nil : $0 } ?? "/"
         config.user = spec.user ?? defaults.user.flatMap { $0.isEmpty ? nil : $0 } ?? "0:0"
-        config.memory = spec.memory
+        config.memoryBytes = spec.memoryBytes
         config.exec = spec.exec ?? .deny
         return config
     }
@@ -160,13 +160,15 @@ public struct ImageBuilder: Sendable {
     }
 
     /// An RFC 4122 version-4-shaped UUID derived from a digest and a label.
-    static func uuid(from digest: [UInt8], label: String) -> String {
+    static func uuid(from digest: [UInt8], label: String) -> [UInt8] {
         var bytes = Array(SHA256.hash(data: digest + Array("coffer \(label) uuid".utf8)).prefix(16))
         bytes[6] = bytes[6] & 0x0f | 0x40
         bytes[8] = bytes[8] & 0x3f | 0x80
-        let hex = Hex.encode(bytes)
-        let i = hex.startIndex
-        func part(_ a: Int, _ b: Int) -> Substring { hex[hex.index(i, offsetBy: a)..<hex.index(i, offsetBy: b)] }
-        return "\(part(0, 8))-\(part(8, 12))-\(part(12, 16))-\(part(16, 20))-\(part(20, 32))"
+        return bytes
+    }
+
+    static func uuidString(_ bytes: [UInt8]) -> String {
+        let hex = Array(Hex.encode(bytes))
+        return [0..<8, 8..<12, 12..<16, 16..<20, 20..<32].map { String(hex[$0]) }.joined(separator: "-")
     }
 }

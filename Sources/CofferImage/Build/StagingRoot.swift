@@ -18,47 +18,36 @@ struct StagingRoot {
     }
 
     /// The host path that `guestPath` denotes inside the root, following symlinks in its parent
-    /// components but never leaving the root. The last component is not followed.
+    /// components but never leaving the root (`RootedPaths`). The last component is not followed.
     func resolve(_ guestPath: String) throws(CofferError) -> String {
-        var resolved: [String] = []
-        var pending = Self.components(guestPath)
-        guard let last = pending.popLast() else { return path }
-        var hops = 0
-        while !pending.isEmpty {
-            let component = pending.removeFirst()
-            if component == ".." { _ = resolved.popLast(); continue }
-            let host = path + "/" + (resolved + [component]).joined(separator: "/")
-            var st = stat()
-            if lstat(host, &st) == 0, (st.st_mode & S_IFMT) == S_IFLNK {
-                hops += 1
-                guard hops <= 40 else { throw CofferError(.invalidInput, "too many symlinks resolving \(guestPath) in the image") }
-                let target = (try? FileManager.default.destinationOfSymbolicLink(atPath: host)) ?? ""
-                if target.hasPrefix("/") { resolved = [] }
-                pending = Self.components(target) + pending
-            } else {
-                resolved.append(component)
-            }
-        }
-        return path + "/" + (resolved + [last]).joined(separator: "/")
+        try hostPath(guestPath, createParents: false)
     }
 
-    /// Creates the parent directories of `guestPath` (mode 0755, owner root) and returns its host path.
+    /// Creates the missing parent directories of `guestPath` (mode 0755, owner root) and returns its host path.
     func prepareParent(of guestPath: String) throws(CofferError) -> String {
-        let host = try resolve(guestPath)
-        let parent = (host as NSString).deletingLastPathComponent
-        if !FileSystem.isDirectory(parent) {
-            let parentGuest = (guestPath as NSString).deletingLastPathComponent
-            _ = try prepareParent(of: parentGuest)
-            let resolvedParent = try resolve(parentGuest)
-            if !FileSystem.isDirectory(resolvedParent) {
-                if FileSystem.exists(resolvedParent) {
-                    throw CofferError(.invalidInput, "cannot place \(guestPath): \(parentGuest) exists in the image and is not a directory")
-                }
-                guard mkdir(resolvedParent, 0o755) == 0 else { throw FileSystem.error("cannot create \(parentGuest) in the image") }
-                own(resolvedParent)
+        try hostPath(guestPath, createParents: true)
+    }
+
+    private func hostPath(_ guestPath: String, createParents: Bool) throws(CofferError) -> String {
+        var components = Self.components(guestPath)
+        guard let last = components.popLast() else { return path }
+        let rooted = RootedPaths(root: path)
+        do {
+            let parent = try rooted.resolve(components, followLast: true, createMissing: createParents) { created in
+                own(rooted.hostPath(created))
+            }
+            guard let parent else { return rooted.hostPath(components + [last]) }
+            return rooted.hostPath(parent + [last])
+        } catch {
+            switch error {
+            case .notADirectory(let place):
+                throw CofferError(.invalidInput, "cannot place \(guestPath): /\(place) exists in the image and is not a directory")
+            case .tooManySymlinks(let place):
+                throw CofferError(.invalidInput, "cannot place \(guestPath): too many symlinks at /\(place) in the image")
+            case .system(let at, let reason):
+                throw CofferError(.system, "cannot create \(at): \(reason)")
             }
         }
-        return try resolve(guestPath)
     }
 
     /// Copies a host file or directory tree to `guestPath`, returning the digest of what was copied.

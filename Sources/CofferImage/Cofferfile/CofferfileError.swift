@@ -18,3 +18,5 @@ public struct CofferfileError: Error, Sendable, Equatable, CustomStringConvertib
 
     public var cofferError: CofferError { CofferError(.invalidInput, description) }
 }
+
+extension CofferfileError: CofferErrorConvertible {}

@@ -1,7 +1,7 @@
 /// A memory size written with a binary unit: `512M`, `2G`, `1536MiB`, `64K`, `1T` (or `B`).
 /// A bare number is refused: it is too easy to mean megabytes and write bytes.
-enum MemorySize {
-    static func parse(_ text: String) -> UInt64? {
+public enum MemorySize {
+    public static func parse(_ text: String) -> UInt64? {
         let digits = text.prefix(while: \.isASCII).prefix(while: \.isNumber)
         guard !digits.isEmpty, let value = UInt64(digits) else { return nil }
         let unit = text.dropFirst(digits.count).trimmingPrefix(" ").uppercased()
@@ -19,7 +19,7 @@ enum MemorySize {
     }
 
     /// The largest whole unit: 536870912 → "512M".
-    static func format(_ bytes: UInt64) -> String {
+    public static func format(_ bytes: UInt64) -> String {
         for (shift, unit) in [(40, "T"), (30, "G"), (20, "M"), (10, "K")] where bytes % (1 << shift) == 0 && bytes > 0 {
             return "\(bytes >> shift)\(unit)"
         }

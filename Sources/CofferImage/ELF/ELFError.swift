@@ -46,3 +46,5 @@ extension ELFError {
         }
     }
 }
+
+extension ELFError: CofferErrorConvertible {}

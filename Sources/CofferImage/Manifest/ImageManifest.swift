@@ -93,21 +93,21 @@ public struct ImageConfig: Codable, Sendable, Equatable {
     public var env: [String]
     public var workdir: String
     public var user: String
-    /// Default guest memory, e.g. "512M"; nil leaves the runtime's default.
-    public var memory: String?
+    /// Default guest memory in bytes; nil leaves the runtime's default.
+    public var memoryBytes: UInt64?
     /// Which processes the host may start beside the workload; enforced by the guest agent.
     public var exec: ExecPolicy
 
     public init(
         entrypoint: [String] = [], cmd: [String] = [], env: [String] = [], workdir: String = "/",
-        user: String = "0:0", memory: String? = nil, exec: ExecPolicy = .deny
+        user: String = "0:0", memoryBytes: UInt64? = nil, exec: ExecPolicy = .deny
     ) {
         self.entrypoint = entrypoint
         self.cmd = cmd
         self.env = env
         self.workdir = workdir
         self.user = user
-        self.memory = memory
+        self.memoryBytes = memoryBytes
         self.exec = exec
     }
 }

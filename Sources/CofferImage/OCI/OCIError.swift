@@ -54,3 +54,5 @@ public enum OCIError: Error, Sendable, Equatable, CustomStringConvertible {
         }
     }
 }
+
+extension OCIError: CofferErrorConvertible {}

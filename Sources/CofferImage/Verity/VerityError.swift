@@ -63,3 +63,5 @@ extension VerityError {
         }
     }
 }
+
+extension VerityError: CofferErrorConvertible {}
