@@ -37,7 +37,7 @@ let package = Package(
             name: "CofferVerifier",
             dependencies: ["CofferCore", "CofferEvidence", crypto, cryptoExtras, x509, asn1]
         ),
-        .executableTarget(name: "coffer", dependencies: ["CofferImage", "CofferVerifier", argumentParser]),
+        .executableTarget(name: "coffer", dependencies: ["CofferImage", "CofferVerifier", "CofferEvidence", argumentParser, crypto, cryptoExtras, x509]),
 
         // MARK: Benchmarks (programs, not timed tests)
         .executableTarget(name: "verity-bench", dependencies: ["CofferImage"], path: "Benchmarks/VerityBench"),

@@ -23,7 +23,7 @@ struct ImagesCommand: ParsableCommand {
             }.sorted { ($0.repository, $0.tag, $0.id) < ($1.repository, $1.tag, $1.id) }
             switch format {
             case .json: try printJSON(rows)
-            case .table:
+            case .table, .text:
                 var table = [["REPOSITORY", "TAG", "IMAGE ID", "ROOT HASH", "SIZE", "SIGNED"]]
                 for row in rows {
                     table.append([row.repository, row.tag, String(row.id.dropFirst(7).prefix(12)),
@@ -53,7 +53,7 @@ struct ImagesCommand: ParsableCommand {
 }
 
 enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
-    case table, json
+    case table, text, json
 }
 
 /// Left-aligned columns separated by three spaces, as `docker images` prints.
