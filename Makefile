@@ -18,8 +18,8 @@ test: deps
 demo: build
 	scripts/demo
 
+# Benchmarks compare Coffer with a reference in one run and print ratios (docs/benchmarks.md).
 bench: deps
-	$(SWIFT) build -c release
 	scripts/bench
 
 # libFuzzer over the evidence and collateral parsers for FUZZ_SECONDS; fails on a crash or a hang.
