@@ -47,7 +47,7 @@ struct CofferfileTests {
         spec.workdir = "/srv"
         spec.user = "1000:1000"
         spec.memoryBytes = 512 << 20
-        spec.exec = .argvPrefixes([["/usr/bin/status"], ["/bin/cat", "/proc/meminfo"]])
+        spec.exec = .prefixes([["/usr/bin/status"], ["/bin/cat", "/proc/meminfo"]])
         return spec
     }
 

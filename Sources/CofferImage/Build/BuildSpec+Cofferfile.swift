@@ -26,11 +26,7 @@ extension BuildSpec {
         workdir = cofferfile.workdir
         user = cofferfile.user
         memoryBytes = cofferfile.memoryBytes
-        switch cofferfile.exec {
-        case .deny: exec = .deny
-        case .allow: exec = .allow
-        case .argvPrefixes(let prefixes): exec = .prefixes(prefixes)
-        }
+        exec = cofferfile.exec
     }
 
     /// Loads a Cofferfile and returns the build it describes with the tag it names, if any.

@@ -115,7 +115,7 @@ struct CofferfileReader {
         return "\(key)=\(value)"
     }
 
-    private func readExec(_ node: Node) throws(CofferfileError) -> CofferfileSpec.ExecPolicy {
+    private func readExec(_ node: Node) throws(CofferfileError) -> ExecPolicy {
         if case .scalar = node {
             switch try string(node, key: "exec") {
             case "deny": return .deny
@@ -134,7 +134,7 @@ struct CofferfileReader {
             }
             prefixes.append(prefix)
         }
-        return .argvPrefixes(prefixes)
+        return .prefixes(prefixes)
     }
 
     // MARK: Shapes

@@ -31,7 +31,7 @@ extension CofferfileSpec {
         switch exec {
         case .deny: pairs.append((text("exec"), text("deny")))
         case .allow: pairs.append((text("exec"), text("allow")))
-        case .argvPrefixes(let prefixes): pairs.append((text("exec"), Node(prefixes.map(list))))
+        case .prefixes(let prefixes): pairs.append((text("exec"), Node(prefixes.map(list))))
         }
         return try Yams.serialize(node: Node(pairs))
     }

@@ -42,15 +42,6 @@ public struct CofferfileSpec: Sendable, Equatable {
         }
     }
 
-    /// What the host may start in a running guest. The runtime enforces it; the Cofferfile only
-    /// records it (and it is measured with the image).
-    public enum ExecPolicy: Sendable, Equatable {
-        case deny
-        case allow
-        /// Only commands whose argv begins with one of these prefixes.
-        case argvPrefixes([[String]])
-    }
-
     public var name: String?
     public var tag: String?
     public var base: Base?
