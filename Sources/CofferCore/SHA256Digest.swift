@@ -9,8 +9,6 @@ public struct SHA256Digest: Sendable {
     ]
     private var pending: [UInt8] = []
     private var length: UInt64 = 0
-    /// The message schedule, kept to avoid an allocation per block.
-    private var w = [UInt32](repeating: 0, count: 64)
 
     public init() { pending.reserveCapacity(64) }
 
@@ -30,15 +28,13 @@ public struct SHA256Digest: Sendable {
             pending.append(contentsOf: bytes[0..<take])
             start = take
             if pending.count == 64 {
-                compress(pending[...])
+                compress(pending, from: 0)
                 pending.removeAll(keepingCapacity: true)
             }
         }
-        while bytes.count - start >= 64 {
-            compress(bytes[start..<start + 64])
-            start += 64
-        }
-        pending.append(contentsOf: bytes[start...])
+        let whole = (bytes.count - start) / 64 * 64
+        if whole > 0 { compress(bytes, from: start, count: whole) }
+        pending.append(contentsOf: bytes[(start + whole)...])
     }
 
     /// Pads (a 1 bit, zeros, the bit length big-endian; section 5.1.1) and returns the digest.
@@ -47,12 +43,12 @@ public struct SHA256Digest: Sendable {
         pending.append(0x80)
         if pending.count > 56 {
             pending.append(contentsOf: repeatElement(0, count: 64 - pending.count))
-            compress(pending[...])
+            compress(pending, from: 0)
             pending.removeAll(keepingCapacity: true)
         }
         pending.append(contentsOf: repeatElement(0, count: 56 - pending.count))
         for shift in stride(from: 56, through: 0, by: -8) { pending.append(UInt8(truncatingIfNeeded: bitLength >> UInt64(shift))) }
-        compress(pending[...])
+        compress(pending, from: 0)
         pending.removeAll()
         var digest: [UInt8] = []
         digest.reserveCapacity(32)
@@ -62,31 +58,49 @@ public struct SHA256Digest: Sendable {
         return digest
     }
 
-    /// One 512-bit block (section 6.2.2); `block.count` is always 64.
-    private mutating func compress(_ block: ArraySlice<UInt8>) {
-        let o = block.startIndex
-        for t in 0..<16 {
-            w[t] = UInt32(block[o + 4 * t]) << 24 | UInt32(block[o + 4 * t + 1]) << 16
-                | UInt32(block[o + 4 * t + 2]) << 8 | UInt32(block[o + 4 * t + 3])
+    /// The 512-bit blocks `bytes[from..<from+count]` (section 6.2.2); `count` is a multiple of 64
+    /// within `bytes`. Written over raw pointers with the rotations spelled out: this runs in debug
+    /// builds too (tests hash whole initramfs images), where array subscripts cost a call each.
+    private mutating func compress(_ bytes: [UInt8], from: Int, count: Int = 64) {
+        precondition(from >= 0 && count % 64 == 0 && from + count <= bytes.count)
+        var h0 = state[0], h1 = state[1], h2 = state[2], h3 = state[3]
+        var h4 = state[4], h5 = state[5], h6 = state[6], h7 = state[7]
+        bytes.withUnsafeBufferPointer { buffer in
+            SHA256Digest.k.withUnsafeBufferPointer { kBuffer in
+                withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 64) { schedule in
+                    // Sound: the precondition keeps every block inside `buffer`; `w` has 64 words.
+                    let k = kBuffer.baseAddress!, w = schedule.baseAddress!
+                    var block = buffer.baseAddress! + from
+                    let end = block + count
+                    while block < end {
+                        for t in 0..<16 {
+                            let p = block + 4 * t
+                            w[t] = UInt32(p[0]) << 24 | UInt32(p[1]) << 16 | UInt32(p[2]) << 8 | UInt32(p[3])
+                        }
+                        for t in 16..<64 {
+                            let x = w[t - 15], y = w[t - 2]
+                            let s0 = ((x >> 7) | (x << 25)) ^ ((x >> 18) | (x << 14)) ^ (x >> 3)
+                            let s1 = ((y >> 17) | (y << 15)) ^ ((y >> 19) | (y << 13)) ^ (y >> 10)
+                            w[t] = w[t - 16] &+ s0 &+ w[t - 7] &+ s1
+                        }
+                        var a = h0, b = h1, c = h2, d = h3, e = h4, f = h5, g = h6, h = h7
+                        for t in 0..<64 {
+                            let s1 = ((e >> 6) | (e << 26)) ^ ((e >> 11) | (e << 21)) ^ ((e >> 25) | (e << 7))
+                            let t1 = h &+ s1 &+ ((e & f) ^ (~e & g)) &+ k[t] &+ w[t]
+                            let s0 = ((a >> 2) | (a << 30)) ^ ((a >> 13) | (a << 19)) ^ ((a >> 22) | (a << 10))
+                            let t2 = s0 &+ ((a & b) ^ (a & c) ^ (b & c))
+                            h = g; g = f; f = e; e = d &+ t1
+                            d = c; c = b; b = a; a = t1 &+ t2
+                        }
+                        h0 &+= a; h1 &+= b; h2 &+= c; h3 &+= d
+                        h4 &+= e; h5 &+= f; h6 &+= g; h7 &+= h
+                        block += 64
+                    }
+                }
+            }
         }
-        for t in 16..<64 {
-            let s0 = rotr(w[t - 15], 7) ^ rotr(w[t - 15], 18) ^ (w[t - 15] >> 3)
-            let s1 = rotr(w[t - 2], 17) ^ rotr(w[t - 2], 19) ^ (w[t - 2] >> 10)
-            w[t] = w[t - 16] &+ s0 &+ w[t - 7] &+ s1
-        }
-        var a = state[0], b = state[1], c = state[2], d = state[3]
-        var e = state[4], f = state[5], g = state[6], h = state[7]
-        for t in 0..<64 {
-            let t1 = h &+ (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) &+ ((e & f) ^ (~e & g)) &+ SHA256Digest.k[t] &+ w[t]
-            let t2 = (rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)) &+ ((a & b) ^ (a & c) ^ (b & c))
-            h = g; g = f; f = e; e = d &+ t1
-            d = c; c = b; b = a; a = t1 &+ t2
-        }
-        state[0] &+= a; state[1] &+= b; state[2] &+= c; state[3] &+= d
-        state[4] &+= e; state[5] &+= f; state[6] &+= g; state[7] &+= h
+        state = [h0, h1, h2, h3, h4, h5, h6, h7]
     }
-
-    @inline(__always) private func rotr(_ x: UInt32, _ n: UInt32) -> UInt32 { (x >> n) | (x << (32 - n)) }
 
     /// The first 32 bits of the fractional parts of the cube roots of the first 64 primes (4.2.2).
     private static let k: [UInt32] = [

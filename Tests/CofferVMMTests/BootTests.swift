@@ -30,4 +30,50 @@ import Testing
             initramfs \(initramfs.bytes.count) bytes \(initramfs.digestHex), modules \(initramfs.modules)
             """)
     }
+
+    /// An /init the kernel cannot execute: the kernel panics, QEMU exits, and the error quotes the
+    /// console instead of waiting for the deadline.
+    @Test func aNonExecutableInitFailsWithTheConsoleTail() throws {
+        let kernel = try fixture.kernel()
+        let agent = [UInt8](try #require(FileManager.default.contents(atPath: try fixture.agentBinary())))
+        var archive = CPIOArchive()
+        try archive.add("init", permissions: 0o644, .file(agent))
+        try archive.add("dev/console", permissions: 0o600, .characterDevice(major: 5, minor: 1))
+        let directory = try TemporaryDirectory("coffer-vm")
+        try Data(archive.encoded()).write(to: URL(fileURLWithPath: directory.file("bogus.cpio")))
+        let vm = fixture.configuration(kernel: kernel, initramfs: directory.file("bogus.cpio"), in: directory)
+
+        let error = try #require(throws: VMMError.self) {
+            try VMSupervisor().bootUntilPowerOff(vm, qemuLog: directory.file("qemu.log"), deadline: Self.deadline)
+        }
+        guard case .vmExited(_, let tail, _) = error else { throw TestFailure("expected the VM to exit, got \(error)") }
+        #expect(tail.contains("Kernel panic"))
+        #expect("\(error)".contains("before the guest checked in"))
+    }
+
+    /// A guest that never checks in (here an /init that prints a line and sleeps) is killed at the
+    /// deadline, and the error quotes what it printed.
+    @Test func aGuestThatNeverChecksInIsKilledAtTheDeadline() throws {
+        let kernel = try fixture.kernel()
+        let directory = try TemporaryDirectory("coffer-vm")
+        try directory.write("hang.c", """
+            #include <stdio.h>
+            #include <unistd.h>
+            int main(void) { printf("coffer-test: init is hanging\\n"); fflush(stdout); for (;;) pause(); }
+            """)
+        try sh("gcc -static -O2 -o hang hang.c", directory: directory.path)
+        let program = [UInt8](try #require(FileManager.default.contents(atPath: directory.file("hang"))))
+        let initramfs = try Initramfs(init: program, release: kernel.release, modules: [])
+        try initramfs.write(to: directory.file("hang.cpio"))
+        let vm = fixture.configuration(kernel: kernel, initramfs: directory.file("hang.cpio"), in: directory)
+
+        let error = try #require(throws: VMMError.self) {
+            try VMSupervisor().bootUntilPowerOff(vm, qemuLog: directory.file("qemu.log"), deadline: 15)
+        }
+        guard case .bootTimeout(_, let tail) = error else { throw TestFailure("expected a timeout, got \(error)") }
+        #expect(tail.contains("coffer-test: init is hanging"))
+        #expect("\(error)".contains("did not check in within 15.0 s"))
+        // The socket is gone and QEMU with it: nothing holds the console file open for writing.
+        #expect(!FileManager.default.fileExists(atPath: vm.agentSocket))
+    }
 }

@@ -15,11 +15,12 @@ final class GuestFixture: @unchecked Sendable {
     private let lock = NSLock()
     private var cached: GuestKernel?
 
-    /// The cloud kernel, fetched once per test run (concurrent tests wait for one download).
+    /// The cloud kernel: the cached default, else fetched (concurrent tests wait for one download).
     func kernel() throws -> GuestKernel {
         try lock.withLock {
             if let cached { return cached }
-            let kernel = try KernelCache(home: home).setup().kernel
+            let cache = KernelCache(home: home)
+            let kernel = try cache.defaultKernel() ?? cache.setup().kernel
             cached = kernel
             return kernel
         }

@@ -9,7 +9,11 @@ public struct KernelCache: Sendable {
     public var home: String
     public var root: String { "\(home)/kernel" }
 
-    public init(home: String) { self.home = home }
+    /// A relative `home` is taken from the current directory, so the paths handed to QEMU hold
+    /// wherever it runs.
+    public init(home: String) {
+        self.home = home.hasPrefix("/") ? home : FileManager.default.currentDirectoryPath + "/" + home
+    }
 
     /// What `setup` did.
     public struct SetupResult: Sendable {
@@ -21,10 +25,30 @@ public struct KernelCache: Sendable {
     /// Every complete kernel in the cache, by release.
     public func installed() -> [GuestKernel] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []
-        return names.sorted().filter { !$0.hasPrefix(".") }.compactMap { GuestKernel.load(from: "\(root)/\($0)") }
+        return names.sorted().filter { !$0.hasPrefix(".") && $0 != "default" }.compactMap { GuestKernel.load(from: "\(root)/\($0)") }
     }
 
     public func kernel(release: String) -> GuestKernel? { GuestKernel.load(from: "\(root)/\(release)") }
+
+    /// The kernel the last `setup` settled on (`kernel/default`, a symlink to its release), without
+    /// asking APT: VMs boot offline once setup has run.
+    public func defaultKernel() -> GuestKernel? {
+        guard let release = try? FileManager.default.destinationOfSymbolicLink(atPath: "\(root)/default"),
+              !release.contains("/")
+        else { return nil }
+        return kernel(release: release)
+    }
+
+    /// Points `kernel/default` at `release`, replacing the link atomically.
+    private func makeDefault(_ release: String) throws {
+        let temporary = "\(root)/.default-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createSymbolicLink(atPath: temporary, withDestinationPath: release)
+        guard rename(temporary, "\(root)/default") == 0 else {
+            let reason = String(cString: strerror(errno))
+            try? FileManager.default.removeItem(atPath: temporary)
+            throw VMMError.file(path: "\(root)/default", reason: "cannot point it at \(release): \(reason)")
+        }
+    }
 
     /// Makes sure the kernel `package` names (a metapackage such as linux-image-cloud-amd64 or a
     /// versioned linux-image-<release> package) is in the cache, downloading it when it is not.
@@ -32,6 +56,7 @@ public struct KernelCache: Sendable {
     public func setup(package: String = KernelCache.defaultPackage, log: (String) -> Void = { _ in }) throws -> SetupResult {
         let resolved = try KernelPackage.resolve(package)
         if let cached = kernel(release: resolved.release) {
+            if defaultKernel() != cached { try makeDefault(cached.release) }
             return SetupResult(kernel: cached, downloaded: false)
         }
         log("downloading \(resolved.name) \(resolved.version)")
@@ -52,12 +77,16 @@ public struct KernelCache: Sendable {
             try FileManager.default.moveItem(atPath: entry, toPath: final)
         } catch {
             // Another setup finished first: its entry is complete, keep it.
-            if let cached = kernel(release: resolved.release) { return SetupResult(kernel: cached, downloaded: false) }
+            if let cached = kernel(release: resolved.release) {
+                try makeDefault(cached.release)
+                return SetupResult(kernel: cached, downloaded: false)
+            }
             throw VMMError.file(path: final, reason: "cannot store the unpacked kernel: \(error)")
         }
         guard let kernel = kernel(release: resolved.release) else {
             throw VMMError.kernelPackage("the unpacked kernel in \(final) is incomplete")
         }
+        try makeDefault(kernel.release)
         log("unpacked \(kernel.release) into \(kernel.directory)")
         return SetupResult(kernel: kernel, downloaded: true)
     }

@@ -47,7 +47,7 @@ public struct HostFacts: Sendable, Equatable {
     /// The first CPU's "cpu MHz" in kHz, only when its flags include `tsc_known_freq`: then the
     /// host kernel took the TSC rate from CPUID or the hypervisor and "cpu MHz" is that rate; on
     /// other hosts "cpu MHz" follows frequency scaling and says nothing about the TSC.
-    static func tscKilohertz(cpuinfo: String) -> Int? {
+    public static func tscKilohertz(cpuinfo: String) -> Int? {
         let firstCPU = cpuinfo.components(separatedBy: "\n\n").first ?? ""
         var megahertz: String?
         var known = false

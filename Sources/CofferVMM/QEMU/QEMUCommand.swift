@@ -30,8 +30,8 @@ public enum QEMUCommand {
             // The `file:` form takes the rest of the argument literally: no escaping needed.
             "-serial", "file:\(vm.consoleLog)",
             "-device", "virtio-serial-device",
-            // QEMU connects to the launcher's socket at start-up, before the guest runs, so the
-            // agent's first frame cannot be lost to a host that has not connected yet.
+            // QEMU connects to the launcher's socket at start-up, before the guest runs: the
+            // launcher owns the socket file (mode 0600) and never waits for QEMU to create it.
             "-chardev", "socket,id=agent,path=\(optionValue(vm.agentSocket))",
             "-device", "virtserialport,chardev=agent,name=coffer.agent",
         ]
