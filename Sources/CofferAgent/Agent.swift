@@ -16,7 +16,7 @@ public enum Agent {
         let console = Console()
         do {
             try BootSequence.mountPseudoFileSystems()
-            let modules = try BootSequence.loadModules(console: console)
+            let modules = try BootSequence.loadModules()
             let port = try AgentPort.open(named: portName)
             defer { port.close() }
             let ready = Ready(bootNanoseconds: bootNanoseconds(), modulesLoaded: UInt16(clamping: modules))

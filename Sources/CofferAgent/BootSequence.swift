@@ -17,7 +17,7 @@ enum BootSequence {
     }
 
     /// Loads every listed module in order; returns how many were loaded.
-    static func loadModules(console: Console) throws(SystemError) -> Int {
+    static func loadModules() throws(SystemError) -> Int {
         guard let list = try readFile(moduleList) else { return 0 }
         var loaded = 0
         for line in String(decoding: list, as: UTF8.self).split(separator: "\n") where !line.isEmpty {

@@ -68,11 +68,11 @@ import Testing
         let vm = fixture.configuration(kernel: kernel, initramfs: directory.file("hang.cpio"), in: directory)
 
         let error = try #require(throws: VMMError.self) {
-            try VMSupervisor().bootUntilPowerOff(vm, qemuLog: directory.file("qemu.log"), deadline: 15)
+            try VMSupervisor().bootUntilPowerOff(vm, qemuLog: directory.file("qemu.log"), deadline: 20)
         }
         guard case .bootTimeout(_, let tail) = error else { throw TestFailure("expected a timeout, got \(error)") }
         #expect(tail.contains("coffer-test: init is hanging"))
-        #expect("\(error)".contains("did not check in within 15.0 s"))
+        #expect("\(error)".contains("did not check in within 20.0 s"))
         // The socket is gone and QEMU with it: nothing holds the console file open for writing.
         #expect(!FileManager.default.fileExists(atPath: vm.agentSocket))
     }
