@@ -14,14 +14,18 @@ public enum Agent {
     /// launcher quotes when the guest never checks in) before powering off.
     public static func main() -> Never {
         let console = Console()
+        let started = bootNanoseconds()
         do {
             try BootSequence.mountPseudoFileSystems()
             let modules = try BootSequence.loadModules()
+            let loaded = bootNanoseconds()
             let port = try AgentPort.open(named: portName)
             defer { port.close() }
             let ready = Ready(bootNanoseconds: bootNanoseconds(), modulesLoaded: UInt16(clamping: modules))
             try port.writeAll(ready.frame.encoded())
-            console.log("ready after \(ready.bootNanoseconds / 1_000_000) ms, \(modules) modules")
+            console.log(
+                "ready after \(ready.bootNanoseconds / 1_000_000) ms: started at \(started / 1_000_000) ms, "
+                    + "\(modules) modules in \((loaded &- started) / 1_000_000) ms, port in \((ready.bootNanoseconds &- loaded) / 1_000_000) ms")
         } catch {
             console.log("boot failed: \(error)")
         }

@@ -16,6 +16,8 @@ public enum VMMError: Error, Sendable, CustomStringConvertible, CofferErrorConve
     case invalidConfiguration(String)
     /// The guest did not check in before the deadline.
     case bootTimeout(seconds: Double, consoleTail: String)
+    /// The guest checked in but did not power off before the deadline.
+    case powerOffTimeout(seconds: Double, consoleTail: String)
     /// QEMU exited before the guest checked in.
     case vmExited(status: Int32, consoleTail: String, qemuOutput: String)
     /// The guest sent something the launcher cannot accept.
@@ -33,6 +35,8 @@ public enum VMMError: Error, Sendable, CustomStringConvertible, CofferErrorConve
         case .invalidConfiguration(let reason): "VM configuration: \(reason)"
         case .bootTimeout(let seconds, let tail):
             "the guest did not check in within \(formatSeconds(seconds)) s; it was killed. Last console lines:\n\(tail)"
+        case .powerOffTimeout(let seconds, let tail):
+            "the guest checked in but did not power off within \(formatSeconds(seconds)) s; it was killed. Last console lines:\n\(tail)"
         case .vmExited(let status, let tail, let qemu):
             "QEMU exited with status \(status) before the guest checked in."
                 + (qemu.isEmpty ? "" : " QEMU said: \(qemu)") + " Last console lines:\n\(tail)"
@@ -43,7 +47,7 @@ public enum VMMError: Error, Sendable, CustomStringConvertible, CofferErrorConve
     public var cofferError: CofferError {
         switch self {
         case .missingTool: CofferError(.notFound, description)
-        case .bootTimeout: CofferError(.timeout, description)
+        case .bootTimeout, .powerOffTimeout: CofferError(.timeout, description)
         case .invalidConfiguration: CofferError(.invalidInput, description)
         case .kernelModule, .kernelPackage: CofferError(.unsupported, description)
         case .protocolError: CofferError(.integrity, description)

@@ -23,8 +23,10 @@ import Testing
         #expect(Int(report.ready.modulesLoaded) == initramfs.modules.count)
         #expect(report.secondsToReady <= report.secondsToExit)
         let console = ConsoleLog.tail(vm.consoleLog, lines: 400)
-        #expect(console.contains("coffer-agent: ready after"))
+        let agentLine = console.split(separator: "\n").first { $0.hasPrefix("coffer-agent: ready after") }
+        #expect(agentLine != nil)
         print("""
+            \(agentLine ?? "")
             boot (\(vm.accelerator.rawValue)): ready after \(report.secondsToReady) s host wall \
             (\(Double(report.ready.bootNanoseconds) / 1e9) s guest), powered off after \(report.secondsToExit) s; \
             initramfs \(initramfs.bytes.count) bytes \(initramfs.digestHex), modules \(initramfs.modules)

@@ -9,7 +9,7 @@ import Testing
 
     @Test func tcgGolden() throws {
         #expect(try QEMUCommand.arguments(for: vm) == [
-            "-M", "microvm", "-accel", "tcg",
+            "-M", "microvm", "-accel", "tcg", "-cpu", "max",
             "-m", "512", "-smp", "2",
             "-nodefaults", "-no-user-config", "-nographic", "-no-reboot",
             "-kernel", "/k/vmlinuz", "-initrd", "/r/initramfs.cpio",

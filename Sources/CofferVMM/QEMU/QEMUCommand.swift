@@ -21,7 +21,10 @@ public enum QEMUCommand {
         var arguments = ["-M", "microvm"]
         switch vm.accelerator {
         case .kvm: arguments += ["-accel", "kvm", "-cpu", "host"]
-        case .tcg: arguments += ["-accel", "tcg"]
+        // `max` under TCG offers RDRAND, which this kernel trusts (RANDOM_TRUST_CPU): its random
+        // pool is ready at boot instead of about a second later, and the Swift runtime's first
+        // getrandom(2) before `main` no longer blocks until then.
+        case .tcg: arguments += ["-accel", "tcg", "-cpu", "max"]
         }
         arguments += [
             "-m", "\(vm.memoryMiB)", "-smp", "\(vm.cpus)",

@@ -26,6 +26,9 @@ public struct VMSupervisor: Sendable {
         guard let executable = qemu ?? Self.qemuPath() else {
             throw VMMError.missingTool(QEMUCommand.executable, package: QEMUCommand.package)
         }
+        guard seconds.isFinite, seconds > 0, seconds < 86_400 else {
+            throw VMMError.invalidConfiguration("the boot deadline must be between 0 and 86400 seconds, not \(seconds)")
+        }
         let arguments = try QEMUCommand.arguments(for: vm)
         let socket = try AgentSocket(path: vm.agentSocket)
         defer { socket.close() }
@@ -65,9 +68,7 @@ public struct VMSupervisor: Sendable {
             }
             guard clock.now < end else {
                 Self.kill(process)
-                if ready != nil {
-                    throw VMMError.bootTimeout(seconds: seconds, consoleTail: "(the agent checked in but the VM did not power off)\n" + ConsoleLog.tail(vm.consoleLog))
-                }
+                if ready != nil { throw VMMError.powerOffTimeout(seconds: seconds, consoleTail: ConsoleLog.tail(vm.consoleLog)) }
                 throw VMMError.bootTimeout(seconds: seconds, consoleTail: ConsoleLog.tail(vm.consoleLog))
             }
             guard let bytes = try socket.poll(milliseconds: 50) else {
