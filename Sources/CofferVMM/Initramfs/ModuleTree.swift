@@ -25,7 +25,11 @@ public struct ModuleTree: Sendable {
         var files: [String: String] = [:]
         let walker = FileManager.default.enumerator(atPath: "\(root)/kernel")
         while let relative = walker?.nextObject() as? String {
-            if relative.hasSuffix(".ko") { files[ModuleName.fromPath(relative)] = "kernel/\(relative)" }
+            guard relative.hasSuffix(".ko") else { continue }
+            // Two files with one module name: keep the same one whatever the directory order.
+            let name = ModuleName.fromPath(relative), path = "kernel/\(relative)"
+            if let existing = files[name], existing < path { continue }
+            files[name] = path
         }
         self.files = files
     }
