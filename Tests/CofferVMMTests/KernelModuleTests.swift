@@ -64,4 +64,15 @@ import Testing
         }
         #expect(throws: VMMError.self) { try ModuleInfo(elf: Array("not an elf".utf8), path: "x.ko") }
     }
+
+    /// A tree that ships a module compressed says so instead of claiming the module is missing.
+    @Test func compressedModulesAreNamedAsSuch() throws {
+        let tree = try TemporaryDirectory("modules")
+        try tree.write("modules.builtin", "kernel/crypto/sha256_generic.ko\n")
+        try tree.write("kernel/fs/erofs/erofs.ko.xz", "not really xz")
+        let modules = try ModuleTree(root: tree.path)
+        #expect(modules.isBuiltin("sha256-generic"))
+        let error = try #require(throws: VMMError.self) { try modules.loadOrder(for: ["erofs"]) }
+        #expect("\(error)".contains("compressed"))
+    }
 }

@@ -13,6 +13,8 @@ public struct ModuleTree: Sendable {
     public let root: String
     /// Normalized module name → path relative to `root`.
     private let files: [String: String]
+    /// Modules shipped compressed (Debian 12's kernels ship plain `.ko`; others compress).
+    private let compressed: [String: String]
     /// Normalized names of modules compiled into the kernel image.
     private let builtin: Set<String>
 
@@ -22,9 +24,12 @@ public struct ModuleTree: Sendable {
             throw VMMError.kernelPackage("\(root)/modules.builtin is missing: not a kernel module tree")
         }
         builtin = Set(builtinList.split(separator: "\n").map { ModuleName.fromPath(String($0)) })
-        var files: [String: String] = [:]
+        var files: [String: String] = [:], compressed: [String: String] = [:]
         let walker = FileManager.default.enumerator(atPath: "\(root)/kernel")
         while let relative = walker?.nextObject() as? String {
+            if let suffix = [".ko.xz", ".ko.zst", ".ko.gz"].first(where: { relative.hasSuffix($0) }) {
+                compressed[ModuleName.fromPath(String(relative.dropLast(suffix.count - 3)))] = "kernel/\(relative)"
+            }
             guard relative.hasSuffix(".ko") else { continue }
             // Two files with one module name: keep the same one whatever the directory order.
             let name = ModuleName.fromPath(relative), path = "kernel/\(relative)"
@@ -32,6 +37,7 @@ public struct ModuleTree: Sendable {
             files[name] = path
         }
         self.files = files
+        self.compressed = compressed
     }
 
     public func isBuiltin(_ name: String) -> Bool { builtin.contains(ModuleName.normalized(name)) }
@@ -50,6 +56,9 @@ public struct ModuleTree: Sendable {
                 throw VMMError.kernelModule("dependency cycle: \((inProgress + [name]).joined(separator: " → "))")
             }
             guard let relative = files[name] else {
+                if let packed = compressed[name] {
+                    throw VMMError.kernelModule("\(requested) is shipped compressed (\(packed)); Coffer loads only uncompressed .ko files so far")
+                }
                 let reason = neededBy.map { " (needed by \($0))" } ?? ""
                 throw VMMError.kernelModule("\(requested)\(reason) is neither built into the kernel nor a module file under \(root)/kernel")
             }
