@@ -3,7 +3,7 @@
 SHELL := /bin/bash
 SWIFT ?= swift
 
-.PHONY: deps build test demo bench fuzz clean
+.PHONY: deps build agent test demo bench fuzz clean
 
 deps:
 	@scripts/install-deps
@@ -11,7 +11,13 @@ deps:
 build: deps
 	$(SWIFT) build
 
-test: deps
+# The guest agent, PID 1 of every VM: fully static, stripped, in its own scratch path so the debug
+# tree stays intact. The VM tests boot .build-agent/release/coffer-agent.
+agent: deps
+	$(SWIFT) build -c release --static-swift-stdlib -Xswiftc -static-executable -Xlinker -s \
+		--product coffer-agent --scratch-path .build-agent
+
+test: deps agent
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 
@@ -31,4 +37,4 @@ fuzz: deps
 	Fuzz/run-evidence-fuzz .build-fuzz/debug/evidence-fuzz $(FUZZ_SECONDS)
 
 clean:
-	rm -rf .build .build-fuzz
+	rm -rf .build .build-fuzz .build-agent .build-vm

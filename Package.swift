@@ -29,6 +29,12 @@ let package = Package(
         // MARK: Guest side and shared leaves (no Foundation)
         .target(name: "CofferCore"),
         .target(name: "CofferEvidence", dependencies: ["CofferCore"]),
+        .target(name: "CofferWire", dependencies: ["CofferCore"]),
+        .target(name: "CCofferSys"),
+        .target(name: "CofferSys", dependencies: ["CofferCore", "CCofferSys"]),
+        .target(name: "CofferAgent", dependencies: ["CofferCore", "CofferWire", "CofferSys"]),
+        // PID 1 of the guest; `make agent` links it fully static (see docs/host-guest-protocol.md).
+        .executableTarget(name: "coffer-agent", dependencies: ["CofferAgent"]),
 
         // MARK: Host side
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
@@ -37,7 +43,10 @@ let package = Package(
             name: "CofferVerifier",
             dependencies: ["CofferCore", "CofferEvidence", crypto, cryptoExtras, x509, asn1]
         ),
-        .executableTarget(name: "coffer", dependencies: ["CofferImage", "CofferVerifier", "CofferEvidence", argumentParser, crypto, cryptoExtras, x509]),
+        .target(name: "CofferVMM", dependencies: ["CofferCore", "CofferWire"]),
+        .executableTarget(
+            name: "coffer",
+            dependencies: ["CofferImage", "CofferVerifier", "CofferEvidence", "CofferVMM", argumentParser, crypto, cryptoExtras, x509]),
 
         // MARK: Benchmarks (programs, not timed tests)
         .executableTarget(name: "verity-bench", dependencies: ["CofferImage"], path: "Benchmarks/VerityBench"),
@@ -53,6 +62,8 @@ let package = Package(
         .testTarget(name: "CofferCLITests", dependencies: ["CofferTestSupport"]),
         .testTarget(name: "CofferCoreTests", dependencies: ["CofferCore"]),
         .testTarget(name: "CofferImageTests", dependencies: ["CofferImage", "CofferCore", "CofferTestSupport"]),
+        .testTarget(name: "CofferWireTests", dependencies: ["CofferWire", "CofferCore"]),
+        .testTarget(name: "CofferVMMTests", dependencies: ["CofferVMM", "CofferWire", "CofferCore", "CofferTestSupport"]),
         .testTarget(name: "CofferVerifierTests", dependencies: ["CofferVerifier", "CofferEvidence", "CofferCore", "CofferTestSupport"]),
     ]
 )

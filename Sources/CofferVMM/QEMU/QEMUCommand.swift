@@ -1,0 +1,62 @@
+import Foundation
+
+/// The QEMU command line for a VM: `-M microvm`, direct kernel boot, no default devices, the
+/// serial console to a file, and one virtio-serial port for the agent. Pure: same configuration,
+/// same arguments.
+public enum QEMUCommand {
+    public static let executable = "qemu-system-x86_64"
+    /// The Debian package that provides `executable`.
+    public static let package = "qemu-system-x86"
+
+    /// The arguments after the executable's name.
+    public static func arguments(for vm: VMConfiguration) throws(VMMError) -> [String] {
+        guard vm.memoryMiB >= 64, vm.memoryMiB <= 1 << 20 else {
+            throw .invalidConfiguration("memory must be between 64 MiB and 1 TiB, not \(vm.memoryMiB) MiB")
+        }
+        guard vm.cpus >= 1, vm.cpus <= 255 else { throw .invalidConfiguration("cpus must be between 1 and 255, not \(vm.cpus)") }
+        // sockaddr_un.sun_path holds 108 bytes including the NUL.
+        guard vm.agentSocket.utf8.count < 108 else {
+            throw .invalidConfiguration("the agent socket path \(vm.agentSocket) is longer than a Unix socket allows (107 bytes)")
+        }
+        var arguments = ["-M", "microvm"]
+        switch vm.accelerator {
+        case .kvm: arguments += ["-accel", "kvm", "-cpu", "host"]
+        // `max` under TCG offers RDRAND, which this kernel trusts (RANDOM_TRUST_CPU): its random
+        // pool is ready at boot instead of about a second later, and the Swift runtime's first
+        // getrandom(2) before `main` no longer blocks until then.
+        case .tcg: arguments += ["-accel", "tcg", "-cpu", "max"]
+        }
+        arguments += [
+            "-m", "\(vm.memoryMiB)", "-smp", "\(vm.cpus)",
+            "-nodefaults", "-no-user-config", "-nographic", "-no-reboot",
+            "-kernel", vm.kernel, "-initrd", vm.initramfs, "-append", kernelCommandLine(for: vm),
+            // The `file:` form takes the rest of the argument literally: no escaping needed.
+            "-serial", "file:\(vm.consoleLog)",
+            "-device", "virtio-serial-device",
+            // QEMU connects to the launcher's socket at start-up, before the guest runs: the
+            // launcher owns the socket file (mode 0600) and never waits for QEMU to create it.
+            "-chardev", "socket,id=agent,path=\(optionValue(vm.agentSocket))",
+            "-device", "virtserialport,chardev=agent,name=coffer.agent",
+        ]
+        return arguments
+    }
+
+    /// The guest kernel's command line: Coffer's fixed arguments, then the VM's own.
+    ///
+    /// - `panic=-1` with QEMU's `-no-reboot`: a guest kernel that panics ends the VM at once instead
+    ///   of waiting for the deadline.
+    /// - `tsc_early_khz` (TCG only): under TCG the guest reads the host's TSC, and the kernel's own
+    ///   calibration against the emulated PIT fails on a busy host, after which boot hangs. The
+    ///   value is host-specific, which is acceptable only because TCG is development mode.
+    public static func kernelCommandLine(for vm: VMConfiguration) -> String {
+        var arguments = ["console=ttyS0", "panic=-1", "rdinit=/init"]
+        if vm.accelerator == .tcg, let khz = vm.tscKilohertz { arguments.append("tsc_early_khz=\(khz)") }
+        return (arguments + vm.extraKernelArguments).joined(separator: " ")
+    }
+
+    /// A value inside a QEMU `key=value,...` option: commas are doubled.
+    static func optionValue(_ value: String) -> String {
+        value.replacingOccurrences(of: ",", with: ",,")
+    }
+}
+

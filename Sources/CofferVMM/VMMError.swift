@@ -1,0 +1,62 @@
+import CofferCore
+
+/// What can go wrong preparing or running a micro-VM, in words a user can act on.
+public enum VMMError: Error, Sendable, CustomStringConvertible, CofferErrorConvertible {
+    /// A host tool is not installed.
+    case missingTool(String, package: String)
+    /// A host tool ran and failed.
+    case toolFailed(String, status: Int32, output: String)
+    /// The kernel package or its unpacked tree is not what Coffer expects.
+    case kernelPackage(String)
+    /// A kernel module is neither built in nor shipped, or its metadata does not parse.
+    case kernelModule(String)
+    /// A file Coffer needs to read or write.
+    case file(path: String, reason: String)
+    /// A value that cannot be passed to QEMU (a path with a comma, a socket path too long).
+    case invalidConfiguration(String)
+    /// The guest did not check in before the deadline.
+    case bootTimeout(seconds: Double, consoleTail: String)
+    /// The guest checked in but did not power off before the deadline.
+    case powerOffTimeout(seconds: Double, consoleTail: String)
+    /// QEMU exited before the guest checked in.
+    case vmExited(status: Int32, consoleTail: String, qemuOutput: String)
+    /// The guest sent something the launcher cannot accept.
+    case protocolError(String)
+
+    public var description: String {
+        switch self {
+        case .missingTool(let tool, let package):
+            "\(tool) is not installed: install the Debian package \(package) (scripts/install-deps does)"
+        case .toolFailed(let tool, let status, let output):
+            "\(tool) failed with status \(status)" + (output.isEmpty ? "" : ": \(output)")
+        case .kernelPackage(let reason): "guest kernel: \(reason)"
+        case .kernelModule(let reason): "guest kernel module: \(reason)"
+        case .file(let path, let reason): "\(path): \(reason)"
+        case .invalidConfiguration(let reason): "VM configuration: \(reason)"
+        case .bootTimeout(let seconds, let tail):
+            "the guest did not check in within \(formatSeconds(seconds)) s; it was killed. Last console lines:\n\(tail)"
+        case .powerOffTimeout(let seconds, let tail):
+            "the guest checked in but did not power off within \(formatSeconds(seconds)) s; it was killed. Last console lines:\n\(tail)"
+        case .vmExited(let status, let tail, let qemu):
+            "QEMU exited with status \(status) before the guest checked in."
+                + (qemu.isEmpty ? "" : " QEMU said: \(qemu)") + " Last console lines:\n\(tail)"
+        case .protocolError(let reason): "agent channel: \(reason)"
+        }
+    }
+
+    public var cofferError: CofferError {
+        switch self {
+        case .missingTool: CofferError(.notFound, description)
+        case .bootTimeout, .powerOffTimeout: CofferError(.timeout, description)
+        case .invalidConfiguration: CofferError(.invalidInput, description)
+        case .kernelModule, .kernelPackage: CofferError(.unsupported, description)
+        case .protocolError: CofferError(.integrity, description)
+        default: CofferError(.system, description)
+        }
+    }
+}
+
+func formatSeconds(_ seconds: Double) -> String {
+    let tenths = Int((seconds * 10).rounded())
+    return "\(tenths / 10).\(tenths % 10)"
+}

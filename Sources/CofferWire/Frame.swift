@@ -1,0 +1,59 @@
+import CofferCore
+
+/// One message on the host-guest channel (docs/host-guest-protocol.md):
+///
+/// ```
+///  0               4       5
+///  +---------------+-------+----------------------+
+///  | length (BE32) | kind  | payload (length B)   |
+///  +---------------+-------+----------------------+
+/// ```
+///
+/// `length` counts the payload only. The channel is a byte stream (a virtio-serial port on the
+/// guest side, a Unix socket on the host side), so frames carry their own boundaries.
+public struct Frame: Sendable, Equatable {
+    /// The largest payload either side accepts.
+    ///
+    /// Bounds the memory a hostile peer can make the other side allocate with one length field;
+    /// stdio is streamed in chunks far below it.
+    public static let maxPayload = 1 << 20
+    public static let headerSize = 5
+
+    public var kind: FrameKind
+    public var payload: [UInt8]
+
+    public init(_ kind: FrameKind, _ payload: [UInt8] = []) {
+        self.kind = kind
+        self.payload = payload
+    }
+
+    /// The frame's bytes on the wire. Throws when the payload is larger than `maxPayload`, which
+    /// the peer would refuse.
+    public func encoded() throws(WireError) -> [UInt8] {
+        guard payload.count <= Frame.maxPayload else {
+            throw .payloadTooLarge(kind: kind, size: payload.count)
+        }
+        var writer = ByteWriter(capacity: Frame.headerSize + payload.count)
+        writer.writeUInt32BE(UInt32(payload.count))
+        writer.writeUInt8(kind.rawValue)
+        writer.write(payload)
+        return writer.bytes
+    }
+}
+
+/// What a frame carries. Unknown kinds still decode as frames (so a newer peer's message can be
+/// refused by name); the message layer decides what it accepts.
+public struct FrameKind: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+    public var rawValue: UInt8
+    public init(rawValue: UInt8) { self.rawValue = rawValue }
+
+    /// Guest → host: the agent is up and the channel works. Payload: `Ready`.
+    public static let ready = FrameKind(rawValue: 0x01)
+
+    public var description: String {
+        switch self {
+        case .ready: "ready"
+        default: "kind 0x\(Hex.encode([rawValue]))"
+        }
+    }
+}

@@ -1,0 +1,43 @@
+import CofferVMM
+import Testing
+
+@Suite struct QEMUCommandTests {
+    let vm = VMConfiguration(
+        kernel: "/k/vmlinuz", initramfs: "/r/initramfs.cpio", extraKernelArguments: ["coffer.root=abc"],
+        memoryMiB: 512, cpus: 2, accelerator: .tcg, tscKilohertz: 2_596_142,
+        agentSocket: "/r/a,b/agent.sock", consoleLog: "/r/console.log")
+
+    @Test func tcgGolden() throws {
+        #expect(try QEMUCommand.arguments(for: vm) == [
+            "-M", "microvm", "-accel", "tcg", "-cpu", "max",
+            "-m", "512", "-smp", "2",
+            "-nodefaults", "-no-user-config", "-nographic", "-no-reboot",
+            "-kernel", "/k/vmlinuz", "-initrd", "/r/initramfs.cpio",
+            "-append", "console=ttyS0 panic=-1 rdinit=/init tsc_early_khz=2596142 coffer.root=abc",
+            "-serial", "file:/r/console.log",
+            "-device", "virtio-serial-device",
+            "-chardev", "socket,id=agent,path=/r/a,,b/agent.sock",
+            "-device", "virtserialport,chardev=agent,name=coffer.agent",
+        ])
+    }
+
+    @Test func kvmUsesTheHostCPUAndNoTSCHint() throws {
+        var kvm = vm
+        kvm.accelerator = .kvm
+        let arguments = try QEMUCommand.arguments(for: kvm)
+        #expect(Array(arguments[2...5]) == ["-accel", "kvm", "-cpu", "host"])
+        #expect(QEMUCommand.kernelCommandLine(for: kvm) == "console=ttyS0 panic=-1 rdinit=/init coffer.root=abc")
+    }
+
+    @Test func refusesWhatQEMUOrTheKernelCannotTake() {
+        var bad = vm
+        bad.agentSocket = "/" + String(repeating: "s", count: 120)
+        #expect(throws: VMMError.self) { try QEMUCommand.arguments(for: bad) }
+        bad = vm
+        bad.memoryMiB = 16
+        #expect(throws: VMMError.self) { try QEMUCommand.arguments(for: bad) }
+        bad = vm
+        bad.cpus = 0
+        #expect(throws: VMMError.self) { try QEMUCommand.arguments(for: bad) }
+    }
+}
