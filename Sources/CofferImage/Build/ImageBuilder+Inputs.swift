@@ -34,7 +34,10 @@ extension ImageBuilder {
             nonisolated(unsafe) var lastBytes: UInt64 = 0
             nonisolated(unsafe) var lastLayer = -1
             do {
-                let unpacker = OCIImageUnpacker(source: image, policy: Self.extractionPolicy, scratchDirectory: staging.path + ".oci")
+                // A `docker save` archive is first unpacked into a scratch directory made inside
+                // the build directory (which exists; the unpacker does not create its parent).
+                let buildDirectory = (staging.path as NSString).deletingLastPathComponent
+                let unpacker = OCIImageUnpacker(source: image, policy: Self.extractionPolicy, scratchDirectory: buildDirectory)
                 result = try unpacker.unpack(into: staging.path) { step in
                     if step.layer != lastLayer { lastLayer = step.layer; lastBytes = 0 }
                     progress.advance(bytes: Int64(step.tar.dataBytes &- lastBytes))
