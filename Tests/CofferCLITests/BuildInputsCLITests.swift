@@ -111,11 +111,12 @@ import CofferTestSupport
 
     // MARK: OCI image layouts
 
-    @Test func ociLayoutGivesItsConfigAndAppliesWhiteouts() throws {
+    @Test(arguments: ["oci", "docker-save"])
+    func ociImageGivesItsConfigAndAppliesWhiteouts(format: String) throws {
         let work = try TemporaryDirectory("oci")
-        try OCIImageFixture.make(in: work.path, format: "oci")
+        try OCIImageFixture.make(in: work.path, format: format)
         let home = try TemporaryDirectory("home")
-        let built = try build(home.path, ["--oci", work.file("layout")])
+        let built = try build(home.path, ["--oci", work.file(format == "oci" ? "layout" : "image.tar")])
         let manifest = try inspect(home.path, built.id).manifest
         #expect(manifest.config.entrypoint == ["/bin/tool"])
         #expect(manifest.config.cmd == ["--serve"])
@@ -192,7 +193,7 @@ import CofferTestSupport
     /// One way to get an input wrong, and the name the error must carry.
     enum BadInput: String, CaseIterable, Sendable, CustomTestStringConvertible {
         case scriptAsBinary, parentMember, absoluteMember, escapingSymlink, unknownLayerType
-        case corruptGzip, truncatedTar, cofferfileUnknownKey
+        case corruptGzip, truncatedTar, cofferfileUnknownKey, directoryAsRootfs, dockerSaveLayerLinkingOut
 
         var testDescription: String { rawValue }
 
@@ -221,6 +222,12 @@ import CofferTestSupport
                 try sh("mkdir -p tree && seq 1 20000 > tree/numbers && tar -C tree -cf whole.tar . && head -c 30000 whole.tar > cut.tar",
                     directory: work.path)
                 return (["--rootfs", work.file("cut.tar")], [work.file("cut.tar")])
+            case .directoryAsRootfs:
+                try sh("mkdir -p tree/etc && echo x > tree/etc/x", directory: work.path)
+                return (["--rootfs", work.file("tree")], [work.file("tree")])
+            case .dockerSaveLayerLinkingOut:
+                try OCIImageFixture.make(in: work.path, format: "docker-save", variant: "link-out")
+                return (["--oci", work.file("image.tar")], [work.file("image.tar")])
             case .cofferfileUnknownKey:
                 try work.write("a.txt", "a\n")
                 let file = try work.write("Cofferfile", "files: [a.txt]\nentrypont: [/a.txt]\n")
@@ -247,6 +254,54 @@ import CofferTestSupport
         #expect(images.isEmpty, "no partial image in images/: \(images)")
         #expect(temporary.isEmpty, "no leftover build directory in tmp/: \(temporary)")
         #expect(!FileManager.default.fileExists(atPath: "\(home.path)/tags/bad"), "no tag")
+    }
+
+    // MARK: Interrupted builds
+
+    /// A build killed midway leaves its directory in tmp/; the next build removes it, but never
+    /// the directory of a build still running (here: stopped with SIGSTOP, then killed).
+    @Test func killedBuildIsSweptByTheNextButALiveOneIsNot() throws {
+        let home = try TemporaryDirectory("home"), inputs = try TemporaryDirectory("inputs")
+        try sh("truncate -s 256M big.bin && echo small > small.txt", directory: inputs.path)
+        let slow = Process()
+        slow.executableURL = URL(fileURLWithPath: coffer)
+        slow.arguments = ["build", "--no-sign", "--file", "\(inputs.path)/big.bin:/big.bin"]
+        slow.environment = ProcessInfo.processInfo.environment.merging(["COFFER_HOME": home.path]) { $1 }
+        slow.standardOutput = FileHandle.nullDevice
+        slow.standardError = FileHandle.nullDevice
+        try slow.run()
+        defer { if slow.isRunning { kill(slow.processIdentifier, SIGKILL); slow.waitUntilExit() } }
+
+        let temporary = "\(home.path)/tmp"
+        func buildDirectories() -> [String] {
+            ((try? FileManager.default.contentsOfDirectory(atPath: temporary)) ?? []).sorted()
+        }
+        // The store-wide lock on tmp/ is held only while a build makes and locks its directory:
+        // freezing the build inside that window would block every other build.
+        func storeLockIsFree() -> Bool {
+            let descriptor = open(temporary, O_RDONLY | O_DIRECTORY)
+            defer { if descriptor >= 0 { close(descriptor) } }
+            return descriptor >= 0 && flock(descriptor, LOCK_EX | LOCK_NB) == 0
+        }
+        // A deadline, not a timing assertion: wait until the build has its directory, then freeze it.
+        var waited = 0
+        while (buildDirectories().isEmpty || !storeLockIsFree()) && slow.isRunning && waited < 20_000 {
+            usleep(1000)
+            waited += 1
+        }
+        kill(slow.processIdentifier, SIGSTOP)
+        let held = buildDirectories()
+        #expect(held.count == 1 && held.first?.hasPrefix("build-") == true, "the slow build's directory: \(held)")
+
+        _ = try build(home.path, ["--file", "small.txt:/small.txt"], directory: inputs.path)
+        #expect(buildDirectories() == held, "a running build's directory is not swept")
+
+        kill(slow.processIdentifier, SIGKILL)
+        slow.waitUntilExit()
+        #expect(slow.terminationReason == .uncaughtSignal)
+        #expect(buildDirectories() == held, "killed, it left its directory behind")
+        _ = try build(home.path, ["--file", "small.txt:/other.txt"], directory: inputs.path)
+        #expect(buildDirectories().isEmpty, "the next build removed it")
     }
 
     // MARK: Running coffer
