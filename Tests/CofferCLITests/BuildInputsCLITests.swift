@@ -190,6 +190,34 @@ import CofferTestSupport
 
     // MARK: Interrupted builds
 
+    /// Ctrl-C mid-build removes the build directory at once and exits 130 with one line.
+    @Test func interruptedBuildCleansUpAtOnce() throws {
+        let home = try TemporaryDirectory("home"), inputs = try TemporaryDirectory("inputs")
+        try sh("truncate -s 256M big.bin", directory: inputs.path)
+        let slow = Process()
+        slow.executableURL = URL(fileURLWithPath: coffer)
+        slow.arguments = ["build", "--no-sign", "--file", "\(inputs.path)/big.bin:/big.bin"]
+        slow.environment = ProcessInfo.processInfo.environment.merging(["COFFER_HOME": home.path]) { $1 }
+        let errors = Pipe()
+        slow.standardOutput = FileHandle.nullDevice
+        slow.standardError = errors
+        try slow.run()
+        defer { if slow.isRunning { kill(slow.processIdentifier, SIGKILL); slow.waitUntilExit() } }
+        let temporary = "\(home.path)/tmp"
+        var waited = 0
+        while ((try? FileManager.default.contentsOfDirectory(atPath: temporary)) ?? []).isEmpty && slow.isRunning && waited < 20_000 {
+            usleep(1000)
+            waited += 1
+        }
+        kill(slow.processIdentifier, SIGINT)
+        let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        slow.waitUntilExit()
+        #expect(slow.terminationReason == .exit && slow.terminationStatus == 130)
+        #expect(stderr == "coffer: interrupted; the build was abandoned and nothing was added\n")
+        #expect(((try? FileManager.default.contentsOfDirectory(atPath: temporary)) ?? ["?"]).isEmpty)
+        #expect(((try? FileManager.default.contentsOfDirectory(atPath: "\(home.path)/images")) ?? []).isEmpty)
+    }
+
     /// A build killed midway leaves its directory in tmp/; the next build removes it, but never
     /// the directory of a build still running (here: stopped with SIGSTOP, then killed).
     @Test func killedBuildIsSweptByTheNextButALiveOneIsNot() throws {

@@ -23,8 +23,26 @@ public final class BuildDirectory: @unchecked Sendable {
 
     /// Drops the lock (the directory itself is removed or renamed by the builder).
     public func release() {
-        if descriptor >= 0 { close(descriptor) }
+        if descriptor >= 0 {
+            Self.held.withLock { _ = $0.remove(path) }
+            close(descriptor)
+        }
         descriptor = -1
+    }
+
+    /// The build directories this process holds, for `removeHeld` to find from a signal handler.
+    private static let held = LockedPaths()
+
+    /// Removes every build directory this process holds, at once: for an interrupted build
+    /// (Ctrl-C), before the process exits. Best effort; whatever remains is swept by the next build.
+    public static func removeHeld() {
+        for path in held.withLock({ $0 }) { FileSystem.removeTree(path) }
+    }
+
+    private final class LockedPaths: @unchecked Sendable {
+        private let lock = NSLock()
+        private var paths: Set<String> = []
+        func withLock<T>(_ body: (inout Set<String>) -> T) -> T { lock.withLock { body(&paths) } }
     }
 
     static let prefix = "build-"
@@ -49,6 +67,7 @@ public final class BuildDirectory: @unchecked Sendable {
             FileSystem.removeTree(path)
             throw error
         }
+        held.withLock { _ = $0.insert(path) }
         return BuildDirectory(path: path, descriptor: descriptor)
     }
 
