@@ -42,9 +42,12 @@ public struct CofferError: Error, Sendable, CustomStringConvertible {
         self.cause = cause
     }
 
+    /// The message, then the cause unless the message already says it (leaf errors that map
+    /// themselves keep themselves as the cause; the user's one line must not say it twice).
     public var description: String {
         guard let cause else { return message }
-        return "\(message): \(cause)"
+        let said = "\(cause)"
+        return message.contains(said) ? message : "\(message): \(said)"
     }
 }
 

@@ -46,6 +46,8 @@ struct BuildCommand: ParsableCommand {
     @Flag(help: "Print the result as JSON.") var json = false
 
     func run() throws {
+        let interruptions = Self.cleanUpOnInterrupt()
+        defer { interruptions.forEach { $0.cancel() } }
         try reportingErrors {
             let store = storeOptions.store
             var spec = BuildSpec()
@@ -93,6 +95,23 @@ struct BuildCommand: ParsableCommand {
                 throw CofferError(.invalidInput, "--memory \(memory): expected a size such as 512M or 2G")
             }
             spec.memoryBytes = bytes
+        }
+    }
+
+    /// Ctrl-C or SIGTERM mid-build: remove the build directory now rather than leave up to a whole
+    /// unpacked root file system in the store until the next build sweeps it, then exit 128+N.
+    /// (Handled on a dispatch queue, not in signal context, so removing a tree is allowed.)
+    static func cleanUpOnInterrupt() -> [any DispatchSourceSignal] {
+        [SIGINT, SIGTERM].map { number in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler {
+                FileHandle.standardError.write(Data("coffer: interrupted; the build was abandoned and nothing was added\n".utf8))
+                BuildDirectory.removeHeld()
+                Foundation.exit(128 + number)
+            }
+            source.resume()
+            return source
         }
     }
 

@@ -1,4 +1,5 @@
 import CofferImage
+import CofferTestSupport
 import Foundation
 import Testing
 

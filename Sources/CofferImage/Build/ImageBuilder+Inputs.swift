@@ -34,13 +34,19 @@ extension ImageBuilder {
             nonisolated(unsafe) var lastBytes: UInt64 = 0
             nonisolated(unsafe) var lastLayer = -1
             do {
-                let unpacker = OCIImageUnpacker(source: image, policy: Self.extractionPolicy, scratchDirectory: staging.path + ".oci")
+                // A `docker save` archive is first unpacked into a scratch directory made inside
+                // the build directory (which exists; the unpacker does not create its parent).
+                let buildDirectory = (staging.path as NSString).deletingLastPathComponent
+                let unpacker = OCIImageUnpacker(source: image, policy: Self.extractionPolicy, scratchDirectory: buildDirectory)
                 result = try unpacker.unpack(into: staging.path) { step in
                     if step.layer != lastLayer { lastLayer = step.layer; lastBytes = 0 }
                     progress.advance(bytes: Int64(step.tar.dataBytes &- lastBytes))
                     lastBytes = step.tar.dataBytes
                 }
-            } catch { throw CofferError.from(error) }
+            } catch {
+                // OCI errors name a document or a blob inside the image; say which image.
+                throw Self.naming(CofferError.from(error), flag: "--oci", input: image)
+            }
             // The layers are named by their digests (verified while unpacking), the config by what it set.
             let layers = result.layerDigests.joined(separator: ",")
             inputs.append(BuildInput(kind: .oci, digest: FileDigest.sha256(Data(layers.utf8))))
@@ -51,9 +57,28 @@ extension ImageBuilder {
     /// The binary's interpreter and shared libraries, found like ld.so finds them on this host.
     func libraryClosure(of binary: BuildSpec.Placement) throws(CofferError) -> [ELFDependency] {
         do { return try ELFClosure.resolve(binary: binary.source, guestBinaryPath: binary.destination) } catch {
-            let mapped = CofferError.from(error)
-            throw CofferError(mapped.code, "--binary \(binary.source): \(mapped.message)")
+            // ELF errors about the program itself start with its path, every link resolved: say it once.
+            let resolved = realpath(binary.source, nil).map { pointer in
+                defer { free(pointer) }
+                return String(cString: pointer)
+            }
+            throw Self.naming(CofferError.from(error), flag: "--binary", input: binary.source, alsoKnownAs: resolved.map { [$0] } ?? [])
         }
+    }
+
+    /// `error` prefixed with the flag and the input it concerns (`--oci PATH: ...`), so that the
+    /// one line the user sees says which input to fix. A message that already starts with the
+    /// input's name (under any of its spellings) is not made to say it twice; a cause that only
+    /// repeats the message (leaf errors that are their own cause) is dropped for the same reason.
+    static func naming(_ error: CofferError, flag: String, input: String, alsoKnownAs aliases: [String] = []) -> CofferError {
+        let cause = error.cause.flatMap { error.message.contains("\($0)") ? nil : $0 }
+        for name in [input] + aliases {
+            if error.message.hasPrefix(name + ": ") {
+                return CofferError(error.code, "\(flag) \(input): \(error.message.dropFirst(name.count + 2))", cause: cause)
+            }
+            if error.message.hasPrefix(name + " ") { return CofferError(error.code, error.message, cause: cause) }
+        }
+        return CofferError(error.code, "\(flag) \(input): \(error.message)", cause: cause)
     }
 }
 

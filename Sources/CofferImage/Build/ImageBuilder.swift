@@ -28,7 +28,9 @@ public struct ImageBuilder: Sendable {
             throw CofferError(.invalidInput, "nothing to build: give --binary, --file, --rootfs, --oci or -f Cofferfile")
         }
         try checkSourcesExist(spec)
-        let buildDirectory = try store.makeBuildDirectory()
+        let locked = try store.makeBuildDirectory()
+        defer { locked.release() }
+        let buildDirectory = locked.path
         do {
             let result = try build(spec, in: buildDirectory, key: key)
             try store.commit(buildDirectory: buildDirectory, id: result.id)
@@ -49,6 +51,9 @@ public struct ImageBuilder: Sendable {
             + spec.files.map { ("--file", $0.source) } + spec.binaries.map { ("--binary", $0.source) }
         for (flag, path) in named where !FileSystem.exists(path) {
             throw CofferError(.notFound, "\(flag) \(path): no such file or directory")
+        }
+        for path in spec.rootfsArchives where FileSystem.isDirectory(path) {
+            throw CofferError(.invalidInput, "--rootfs \(path): is a directory, not a tar archive (--file SRC:/ copies a directory)")
         }
     }
 

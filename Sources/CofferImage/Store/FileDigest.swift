@@ -10,17 +10,19 @@ public enum FileDigest {
 
     /// Streams the file through SHA-256 in 1 MiB reads, so large root file systems never sit in memory.
     public static func sha256(file path: String) throws(CofferError) -> String {
-        guard let handle = FileHandle(forReadingAtPath: path) else {
-            throw CofferError(FileSystem.exists(path) ? .system : .notFound, "cannot open \(path)")
-        }
-        defer { try? handle.close() }
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw FileSystem.error("cannot open \(path)") }
+        defer { close(descriptor) }
         var hasher = SHA256()
-        do {
-            while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty {
-                hasher.update(data: chunk)
+        var buffer = [UInt8](repeating: 0, count: 1 << 20)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw FileSystem.error("cannot read \(path)")
             }
-        } catch {
-            throw CofferError(.system, "cannot read \(path)", cause: error as NSError)
+            if count == 0 { break }
+            hasher.update(data: buffer[0..<count])
         }
         return "sha256:" + Hex.encode(hasher.finalize())
     }

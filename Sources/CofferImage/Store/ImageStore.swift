@@ -35,14 +35,11 @@ public struct ImageStore: Sendable {
 
     public func directory(for id: String) -> String { "\(imagesDirectory)/\(Self.hex(of: id))" }
 
-    /// Creates a fresh build directory on the store's file system (so the final rename is atomic).
-    public func makeBuildDirectory() throws(CofferError) -> String {
-        try FileSystem.makeDirectory(temporaryDirectory, mode: 0o700)
+    /// Creates a fresh, locked build directory on the store's file system (so the final rename is
+    /// atomic), first removing those of builds that died before cleaning up.
+    public func makeBuildDirectory() throws(CofferError) -> BuildDirectory {
         try FileSystem.makeDirectory(imagesDirectory)
-        var template = Array("\(temporaryDirectory)/build-XXXXXX".utf8CString)
-        let made = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
-        guard made != nil else { throw FileSystem.error("cannot create a build directory in \(temporaryDirectory)") }
-        return String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return try BuildDirectory.make(in: temporaryDirectory)
     }
 
     /// Moves a completed build directory into place as image `id`. Building the same image twice is

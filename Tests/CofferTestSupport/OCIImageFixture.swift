@@ -3,17 +3,24 @@ import Foundation
 /// Builds test images with Python (tarfile, hashlib, gzip, json): three layers with whiteouts and
 /// an opaque directory, written as an OCI image layout (a nested index listing arm64 and amd64)
 /// or as an old-style `docker save` archive. `variant` bends one thing to test a failure.
-enum OCIImageFixture {
-    static func make(in directory: String, format: String, variant: String = "plain") throws {
-        try ArchiveTool.run("python3", ["-c", script, directory, format, variant], in: directory)
+///
+/// `format` "oci" writes `DIRECTORY/layout`, "docker-save" writes `DIRECTORY/image.tar`. The
+/// amd64 config sets Entrypoint `/bin/tool`, Cmd `--serve`, Env `PATH=/usr/bin:/bin` and
+/// `MODE=test`, WorkingDir `/opt` and User `1000:1000`. Variants: "zstd" and "unknown" (a layer
+/// media type Coffer does not read), "tampered" (a layer blob altered after hashing), "arm-only",
+/// and "link-out" (docker-save: a layer that is a symlink to a host file).
+public enum OCIImageFixture {
+    public static func make(in directory: String, format: String, variant: String = "plain") throws {
+        let result = try run("python3", ["-c", script, directory, format, variant], directory: directory)
+        guard result.status == 0 else { throw TestFailure("making the OCI fixture failed: \(result.stderr)") }
     }
 
     /// What every well-formed variant unpacks to.
-    static let expectedFiles: [String: String] = [
+    public static let expectedFiles: [String: String] = [
         "etc/a": "a2", "etc/c": "c3", "opt/keep/x": "x1", "opt/old/new": "new2", "opt/old/later": "later2",
         "usr/bin/sh": "sh1", "usr/bin/tool": "tool3",
     ]
-    static let absentPaths = ["etc/b", "opt/old/y", "usr/lib", "etc/.wh.b", "opt/old/.wh..wh..opq", "usr/.wh.lib"]
+    public static let absentPaths = ["etc/b", "opt/old/y", "usr/lib", "etc/.wh.b", "opt/old/.wh..wh..opq", "usr/.wh.lib"]
 
     private static let script = #"""
 import tarfile, io, json, hashlib, gzip, os, sys
