@@ -27,9 +27,14 @@ enum CertificateChain {
                 continue
             }
             do {
-                let certificate = try Certificate(pemEncoded: String(block))
+                guard let der = PEMBase64.der(ofBlock: block) else {
+                    throw VerificationFailure(.certificateChain, "\(name): certificate \(certificates.count + 1) is not valid base64 PEM")
+                }
+                let certificate = try Certificate(derEncoded: der)
                 cache[block] = certificate
                 certificates.append(certificate)
+            } catch let failure as VerificationFailure {
+                throw failure
             } catch {
                 throw VerificationFailure(.certificateChain, "\(name): certificate \(certificates.count + 1) does not parse: \(error)")
             }
@@ -87,7 +92,7 @@ enum CertificateChain {
             let verifies: Bool
             if index == path.count - 2 {
                 verifies = CollateralSignatureMemo.isValid(
-                    .certificate, key: issuer.publicKey.subjectPublicKeyInfoBytes,
+                    .certificate, key: issuer.tbsCertificateBytes,
                     signature: subject.signature.rawRepresentation + Array("\(subject.signatureAlgorithm)".utf8),
                     message: subject.tbsCertificateBytes
                 ) { issuer.publicKey.isValidSignature(subject.signature, for: subject) }
