@@ -10,9 +10,10 @@ import Synchronization
 ///
 /// Why remembering them is safe:
 /// - Whether an ECDSA signature verifies is a pure function of (public key, signed bytes,
-///   signature). The memo key is SHA-256 over exactly those, each length-prefixed and tagged with
-///   what is signed, so a hit means these very inputs verified before; a changed byte anywhere
-///   misses and is verified afresh.
+///   signature). The memo key is SHA-256 over the signer's TBS certificate bytes (which hold its
+///   public key, so the same bytes mean the same key), the signature and the signed bytes, each
+///   length-prefixed and tagged with what is signed: a hit means these very inputs verified
+///   before; a changed byte anywhere misses and is verified afresh.
 /// - Only successes are stored: a failure is recomputed (and reported) every time.
 /// - Nothing time- or quote-dependent is remembered: certificate validity, CRL, TCB Info and QE
 ///   Identity windows, revocation look-ups, CA flags and name chaining run on every call, as do
@@ -30,14 +31,15 @@ enum CollateralSignatureMemo {
         case certificate = 1, crl = 2, collateralBody = 3
     }
 
-    /// True when `check` returns true for these inputs now or did before.
+    /// True when `check` returns true for these inputs now or did before. `signer` is the
+    /// signing certificate's TBS bytes.
     static func isValid(
-        _ kind: Kind, key: some Collection<UInt8>, signature: some Collection<UInt8>, message: some Collection<UInt8>,
+        _ kind: Kind, key signer: some Collection<UInt8>, signature: some Collection<UInt8>, message: some Collection<UInt8>,
         check: () -> Bool
     ) -> Bool {
         var hash = SHA256()
         hash.update(data: [kind.rawValue])
-        for part in [Array(key), Array(signature)] {
+        for part in [Array(signer), Array(signature)] {
             withUnsafeBytes(of: UInt64(part.count).bigEndian) { hash.update(bufferPointer: $0) }
             hash.update(data: part)
         }

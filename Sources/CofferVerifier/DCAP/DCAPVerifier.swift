@@ -149,7 +149,7 @@ public enum DCAPVerifier {
     static func checkCRL(_ crl: CertificateRevocationList, name: String, issuer: Certificate, at time: Int64) throws(VerificationFailure) {
         /// Collateral: the signature check may be remembered (`CollateralSignatureMemo`); the window is checked below every time.
         guard crl.issuer == issuer.subject,
-              CollateralSignatureMemo.isValid(.crl, key: issuer.publicKey.subjectPublicKeyInfoBytes, signature: crl.signature, message: crl.tbsBytes,
+              CollateralSignatureMemo.isValid(.crl, key: issuer.tbsCertificateBytes, signature: crl.signature, message: crl.tbsBytes,
                                               check: { crl.isSigned(by: issuer) })
         else {
             throw VerificationFailure(.revocation, "\(name) is not signed by \"\(issuer.subject)\"")
@@ -174,7 +174,7 @@ public enum DCAPVerifier {
         /// Intel signs the JSON text itself: verifying the received bytes (not a re-encoding) means
         /// no parser difference can make signed and evaluated content differ.
         /// Collateral: the signature check may be remembered (`CollateralSignatureMemo`); windows are checked by the caller every time.
-        let verifies = CollateralSignatureMemo.isValid(.collateralBody, key: signer.publicKey.subjectPublicKeyInfoBytes, signature: signature, message: body) {
+        let verifies = CollateralSignatureMemo.isValid(.collateralBody, key: signer.tbsCertificateBytes, signature: signature, message: body) {
             guard let key = P256.Signing.PublicKey(signer.publicKey),
                   let ecdsa = try? P256.Signing.ECDSASignature(rawRepresentation: signature)
             else { return false }
