@@ -53,6 +53,8 @@ let package = Package(
         .testTarget(name: "CofferCLITests", dependencies: ["CofferTestSupport"]),
         .testTarget(name: "CofferCoreTests", dependencies: ["CofferCore"]),
         .testTarget(name: "CofferImageTests", dependencies: ["CofferImage", "CofferCore", "CofferTestSupport"]),
-        .testTarget(name: "CofferVerifierTests", dependencies: ["CofferVerifier", "CofferEvidence", "CofferCore", "CofferTestSupport"]),
+        .testTarget(
+            name: "CofferVerifierTests", dependencies: ["CofferVerifier", "CofferEvidence", "CofferCore", "CofferTestSupport"],
+            exclude: ["Fixtures"]),
     ]
 )

@@ -43,6 +43,45 @@ enum JSONValue: Sendable, Equatable {
     }
 }
 
+extension JSONValue {
+    /// The byte ranges of the member values of a top-level object, by name: how the exact signed
+    /// text of `tcbInfo` or `enclaveIdentity` is taken out of a PCS response without re-encoding.
+    static func memberSpans(_ bytes: [UInt8]) throws(Malformed) -> [String: Range<Int>] {
+        let result: Result<[String: Range<Int>], Malformed> = bytes.withUnsafeBufferPointer { buffer in
+            var parser = JSONParser(bytes: buffer)
+            do throws(Malformed) {
+                parser.skipSpace()
+                try parser.expect(UInt8(ascii: "{"), "'{'")
+                var spans: [String: Range<Int>] = [:]
+                parser.skipSpace()
+                if parser.current == UInt8(ascii: "}") { return .success(spans) }
+                while true {
+                    parser.skipSpace()
+                    guard parser.current == UInt8(ascii: "\"") else { throw parser.error("expected a member name") }
+                    let name = try parser.string()
+                    parser.skipSpace()
+                    try parser.expect(UInt8(ascii: ":"), "':'")
+                    parser.skipSpace()
+                    let start = parser.offset
+                    _ = try parser.value(depth: 1)
+                    guard spans.updateValue(start..<parser.offset, forKey: name) == nil else {
+                        throw parser.error("duplicate member \"\(name)\"")
+                    }
+                    parser.skipSpace()
+                    if parser.current == UInt8(ascii: ",") { parser.offset += 1; continue }
+                    try parser.expect(UInt8(ascii: "}"), "',' or '}'")
+                    parser.skipSpace()
+                    guard parser.offset == buffer.count else { throw parser.error("text after the JSON value") }
+                    return .success(spans)
+                }
+            } catch {
+                return .failure(error)
+            }
+        }
+        return try result.get()
+    }
+}
+
 /// The recursive-descent parser behind `JSONValue.parse`; every read is bounds checked.
 private struct JSONParser {
     let bytes: UnsafeBufferPointer<UInt8>
