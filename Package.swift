@@ -64,6 +64,8 @@ let package = Package(
         .testTarget(name: "CofferImageTests", dependencies: ["CofferImage", "CofferCore", "CofferTestSupport"]),
         .testTarget(name: "CofferWireTests", dependencies: ["CofferWire", "CofferCore"]),
         .testTarget(name: "CofferVMMTests", dependencies: ["CofferVMM", "CofferWire", "CofferCore", "CofferTestSupport"]),
-        .testTarget(name: "CofferVerifierTests", dependencies: ["CofferVerifier", "CofferEvidence", "CofferCore", "CofferTestSupport"]),
+        .testTarget(
+            name: "CofferVerifierTests", dependencies: ["CofferVerifier", "CofferEvidence", "CofferCore", "CofferTestSupport"],
+            exclude: ["Fixtures"]),
     ]
 )

@@ -15,6 +15,21 @@ enum EvidenceParsers {
         return try? SNPCollateral(leafDER: Array(leaf), chainPEM: String(decoding: chain, as: UTF8.self))
     }()
 
+    /// The Intel vectors' quotes and collateral (same directory), so that a quote that parses is
+    /// verified against real collateral and a collateral bundle that parses verifies a real quote.
+    static let intelVectors: [(quote: [UInt8], collateral: DCAPCollateral)] = {
+        guard let directory = ProcessInfo.processInfo.environment["COFFER_FUZZ_VECTORS"] else { return [] }
+        return ["sgx-dcap", "tdx-dcap"].compactMap { name in
+            guard let quote = FileManager.default.contents(atPath: "\(directory)/\(name)/quote.bin"),
+                let json = FileManager.default.contents(atPath: "\(directory)/\(name)/collateral.json"),
+                let collateral = try? DCAPCollateral(json: json)
+            else { return nil }
+            return (Array(quote), collateral)
+        }
+    }()
+
+    static let intelTime = Date(timeIntervalSince1970: 1_750_600_000)
+
     static func run(_ bytes: [UInt8]) {
         if (try? SNPReport(parsing: bytes)) != nil, let collateral = vcekCollateral {
             // A report that parses also goes through the whole verifier (signature conversion,
@@ -28,8 +43,21 @@ enum EvidenceParsers {
         _ = try? AMDCertificate.certificates(pem: String(decoding: bytes, as: UTF8.self))
         _ = try? SNPCollateral(json: Data(bytes))
         _ = SampleVerifier.verify(evidence: bytes, trustedSigners: [])
-        // Intel parsers (SGX/TDX quotes, TCB Info, QE Identity, CRLs): add one line each here,
-        // e.g. `_ = try? QuoteV4(parsing: bytes)`.
+        // Intel: quotes (and, when one parses, the whole DCAP verifier against both vectors'
+        // collateral), and collateral bundles (TCB Info, QE Identity, PEM chains, CRLs; when one
+        // parses, it verifies both vectors' quotes).
+        let sgx = try? SGXQuote(bytes: bytes)
+        let tdx = try? TDXQuote(bytes: bytes)
+        if sgx != nil || tdx != nil {
+            for vector in intelVectors {
+                _ = DCAPVerifier.verify(quote: bytes, collateral: vector.collateral, at: intelTime)
+            }
+        }
+        if let collateral = try? DCAPCollateral(json: Data(bytes)) {
+            for vector in intelVectors {
+                _ = DCAPVerifier.verify(quote: vector.quote, collateral: collateral, at: intelTime)
+            }
+        }
     }
 }
 

@@ -12,7 +12,7 @@ struct AttestCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "attest",
         abstract: "Verify TEE evidence offline (SGX and TDX DCAP quotes, SEV-SNP reports, sample evidence).",
-        subcommands: [Verify.self, Sample.self])
+        subcommands: [Verify.self, Sample.self, AttestCollateralCommand.self])
 
     struct Verify: ParsableCommand {
         static let configuration = CommandConfiguration(

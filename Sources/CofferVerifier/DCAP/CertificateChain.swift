@@ -27,9 +27,14 @@ enum CertificateChain {
                 continue
             }
             do {
-                let certificate = try Certificate(pemEncoded: String(block))
+                guard let der = PEMBase64.der(ofBlock: block) else {
+                    throw VerificationFailure(.certificateChain, "\(name): certificate \(certificates.count + 1) is not valid base64 PEM")
+                }
+                let certificate = try Certificate(derEncoded: der)
                 cache[block] = certificate
                 certificates.append(certificate)
+            } catch let failure as VerificationFailure {
+                throw failure
             } catch {
                 throw VerificationFailure(.certificateChain, "\(name): certificate \(certificates.count + 1) does not parse: \(error)")
             }
@@ -64,14 +69,8 @@ enum CertificateChain {
 
     /// Returns the validated path [leaf, intermediates…, root]. Certificates at the end of `chain`
     /// that are self-issued (the sender's copy of a root) are dropped: only `root` is trusted.
-    /// A certificate and the issuer whose key verified its signature.
-    struct Edge: Hashable {
-        var subject: Certificate
-        var issuer: Certificate
-    }
-
     static func validate(
-        _ chain: [Certificate], to root: Certificate, at time: Int64, name: String, verified: inout Set<Edge>
+        _ chain: [Certificate], to root: Certificate, at time: Int64, name: String
     ) throws(VerificationFailure) -> [Certificate] {
         var certificates = chain
         while let last = certificates.last, last.subject == last.issuer { certificates.removeLast() }
@@ -87,9 +86,20 @@ enum CertificateChain {
             }
             /// The signature binds each certificate to its issuer: this is what stops a forged PCK
             /// certificate (and so forged TCB values and a forged QE key) from being accepted.
-            /// Chains share certificates (TCB signer, PCK CA): an edge is verified once per call.
-            let edge = Edge(subject: subject, issuer: issuer)
-            guard verified.contains(edge) || issuer.publicKey.isValidSignature(subject.signature, for: subject) else {
+            /// Certificates signed by the root (PCK CA, TCB signing) are collateral, shared by every
+            /// quote: their check goes through `CollateralSignatureMemo` (see there why that is
+            /// safe). The leaf under them (the quote's PCK certificate) is verified every time.
+            let verifies: Bool
+            if index == path.count - 2 {
+                verifies = CollateralSignatureMemo.isValid(
+                    .certificate, key: issuer.tbsCertificateBytes,
+                    signature: subject.signature.rawRepresentation + Array("\(subject.signatureAlgorithm)".utf8),
+                    message: subject.tbsCertificateBytes
+                ) { issuer.publicKey.isValidSignature(subject.signature, for: subject) }
+            } else {
+                verifies = issuer.publicKey.isValidSignature(subject.signature, for: subject)
+            }
+            guard verifies else {
                 throw VerificationFailure(.certificateChain,
                     "\(name): the signature on \"\(subject.subject)\" does not verify under \"\(issuer.subject)\"")
             }
@@ -97,7 +107,6 @@ enum CertificateChain {
             guard case .isCertificateAuthority = constraints else {
                 throw VerificationFailure(.certificateChain, "\(name): issuer \"\(issuer.subject)\" is not a CA")
             }
-            verified.insert(edge)
         }
         for certificate in path {
             let notBefore = Int64(certificate.notValidBefore.timeIntervalSince1970)

@@ -27,37 +27,25 @@ public struct DCAPCollateral: Sendable {
     /// certificate `pck_crl_issuer_chain` starts with, and is then not parsed again.
     var certificates: [Substring: Certificate]
 
-    /// The bundle's fields, all strings; decoded as optionals so a missing one is named below.
-    struct Bundle: Decodable {
-        var pck_crl_issuer_chain: String?
-        var root_ca_crl: String?
-        var pck_crl: String?
-        var tcb_info_issuer_chain: String?
-        var tcb_info: String?
-        var tcb_info_signature: String?
-        var qe_identity_issuer_chain: String?
-        var qe_identity: String?
-        var qe_identity_signature: String?
-    }
-
     public init(json: Data) throws(VerificationFailure) {
-        let bundle = try CollateralDecoding.decode(Bundle.self, from: json, path: "collateral")
+        let bundle = try JSONObject(parsing: json, path: "collateral")
         /// The three issuer chains share certificates (TCB signing, root): parse each block once.
         var cache: [Substring: Certificate] = [:]
-        func field(_ value: String?, _ key: String) throws(VerificationFailure) -> String {
-            guard let value else {
+        /// Every field is a string; a missing (or null) one is named.
+        func field(_ key: String) throws(VerificationFailure) -> String {
+            guard let value = try bundle.optionalString(key) else {
                 throw VerificationFailure(.malformedCollateral, "collateral field \(key) is missing")
             }
             return value
         }
-        func chain(_ value: String?, _ key: String) throws(VerificationFailure) -> [Certificate] {
-            let text = try field(value, key)
+        func chain(_ key: String) throws(VerificationFailure) -> [Certificate] {
+            let text = try field(key)
             do { return try CertificateChain.parsePEM(text, name: key, cache: &cache) } catch {
                 throw VerificationFailure(.malformedCollateral, error.message)
             }
         }
-        func crl(_ value: String?, _ key: String) throws(VerificationFailure) -> CertificateRevocationList {
-            let text = try field(value, key)
+        func crl(_ key: String) throws(VerificationFailure) -> CertificateRevocationList {
+            let text = try field(key)
             let der: [UInt8]?
             if text.utf8.first(where: { $0 != 0x20 && $0 != 0x0a && $0 != 0x0d && $0 != 0x09 }) == UInt8(ascii: "-") {
                 der = (try? PEMDocument(pemString: text)).map { Array($0.derBytes) }
@@ -71,23 +59,23 @@ public struct DCAPCollateral: Sendable {
                 throw VerificationFailure(.malformedCollateral, "collateral field \(key) is not a CRL: \(error)")
             }
         }
-        func signature(_ value: String?, _ key: String) throws(VerificationFailure) -> [UInt8] {
-            guard let bytes = Hex.decode(try field(value, key)), bytes.count == 64 else {
+        func signature(_ key: String) throws(VerificationFailure) -> [UInt8] {
+            guard let bytes = Hex.decode(try field(key)), bytes.count == 64 else {
                 throw VerificationFailure(.malformedCollateral, "collateral field \(key) is not 64 bytes of hex (ECDSA r‖s)")
             }
             return bytes
         }
-        pckCRLIssuerChain = try chain(bundle.pck_crl_issuer_chain, "pck_crl_issuer_chain")
-        rootCACRL = try crl(bundle.root_ca_crl, "root_ca_crl")
-        pckCRL = try crl(bundle.pck_crl, "pck_crl")
-        tcbInfoIssuerChain = try chain(bundle.tcb_info_issuer_chain, "tcb_info_issuer_chain")
-        tcbInfoBody = Array(try field(bundle.tcb_info, "tcb_info").utf8)
+        pckCRLIssuerChain = try chain("pck_crl_issuer_chain")
+        rootCACRL = try crl("root_ca_crl")
+        pckCRL = try crl("pck_crl")
+        tcbInfoIssuerChain = try chain("tcb_info_issuer_chain")
+        tcbInfoBody = Array(try field("tcb_info").utf8)
         tcbInfo = try TCBInfo(body: tcbInfoBody)
-        tcbInfoSignature = try signature(bundle.tcb_info_signature, "tcb_info_signature")
-        qeIdentityIssuerChain = try chain(bundle.qe_identity_issuer_chain, "qe_identity_issuer_chain")
-        qeIdentityBody = Array(try field(bundle.qe_identity, "qe_identity").utf8)
+        tcbInfoSignature = try signature("tcb_info_signature")
+        qeIdentityIssuerChain = try chain("qe_identity_issuer_chain")
+        qeIdentityBody = Array(try field("qe_identity").utf8)
         qeIdentity = try QEIdentity(body: qeIdentityBody)
-        qeIdentitySignature = try signature(bundle.qe_identity_signature, "qe_identity_signature")
+        qeIdentitySignature = try signature("qe_identity_signature")
         certificates = cache
     }
 }

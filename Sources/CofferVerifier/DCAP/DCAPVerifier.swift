@@ -10,6 +10,12 @@ import X509
 /// pinned root, root CA CRL, TCB Info, QE Identity, PCK CRL, QE report signature and binding, QE
 /// identity, quote signature, then TCB level matching.
 public enum DCAPVerifier {
+    /// Forgets the collateral signatures remembered by earlier verifications, so that the next
+    /// one checks all nine signatures again (the cold path; see `CollateralSignatureMemo`).
+    public static func forgetRememberedCollateral() {
+        CollateralSignatureMemo.removeAll()
+    }
+
     /// - Parameters:
     ///   - quote: the quote bytes as the TEE produced them.
     ///   - collateral: PCK CRLs, TCB Info and QE Identity for this platform.
@@ -37,13 +43,12 @@ public enum DCAPVerifier {
         // 1. Every chain to the pinned root: PCK (from the quote), TCB Info and QE Identity signers,
         //    and the PCK CRL issuer. Only signatures, CA flags and certificate validity here.
         var cache = collateral.certificates
-        var verified = Set<CertificateChain.Edge>()
         let pckChain = try CertificateChain.parsePEM(try quote.pckChainPEM(), name: "PCK certificate chain", cache: &cache)
-        let pckPath = try CertificateChain.validate(pckChain, to: root, at: time, name: "PCK certificate chain", verified: &verified)
+        let pckPath = try CertificateChain.validate(pckChain, to: root, at: time, name: "PCK certificate chain")
         let pck = pckPath[0], pckCA = pckPath[1]
-        let tcbPath = try CertificateChain.validate(collateral.tcbInfoIssuerChain, to: root, at: time, name: "TCB Info signer (tcb_info_issuer_chain)", verified: &verified)
-        let qePath = try CertificateChain.validate(collateral.qeIdentityIssuerChain, to: root, at: time, name: "QE Identity signer (qe_identity_issuer_chain)", verified: &verified)
-        let crlPath = try CertificateChain.validate(collateral.pckCRLIssuerChain, to: root, at: time, name: "PCK CRL issuer (pck_crl_issuer_chain)", verified: &verified)
+        let tcbPath = try CertificateChain.validate(collateral.tcbInfoIssuerChain, to: root, at: time, name: "TCB Info signer (tcb_info_issuer_chain)")
+        let qePath = try CertificateChain.validate(collateral.qeIdentityIssuerChain, to: root, at: time, name: "QE Identity signer (qe_identity_issuer_chain)")
+        let crlPath = try CertificateChain.validate(collateral.pckCRLIssuerChain, to: root, at: time, name: "PCK CRL issuer (pck_crl_issuer_chain)")
 
         // 2. Root CA CRL: signed by the root, current, revoking neither the root nor a CA under it.
         try checkCRL(collateral.rootCACRL, name: "root CA CRL (root_ca_crl)", issuer: root, at: time)
@@ -148,7 +153,11 @@ public enum DCAPVerifier {
 
     /// A CRL must be signed by its issuer and current: a stale CRL would hide revocations made since.
     static func checkCRL(_ crl: CertificateRevocationList, name: String, issuer: Certificate, at time: Int64) throws(VerificationFailure) {
-        guard crl.issuer == issuer.subject, crl.isSigned(by: issuer) else {
+        /// Collateral: the signature check may be remembered (`CollateralSignatureMemo`); the window is checked below every time.
+        guard crl.issuer == issuer.subject,
+              CollateralSignatureMemo.isValid(.crl, key: issuer.tbsCertificateBytes, signature: crl.signature, message: crl.tbsBytes,
+                                              check: { crl.isSigned(by: issuer) })
+        else {
             throw VerificationFailure(.revocation, "\(name) is not signed by \"\(issuer.subject)\"")
         }
         guard let next = crl.nextUpdate else {
@@ -170,10 +179,14 @@ public enum DCAPVerifier {
     static func checkSignature(_ body: [UInt8], signature: [UInt8], signer: Certificate, name: String) throws(VerificationFailure) {
         /// Intel signs the JSON text itself: verifying the received bytes (not a re-encoding) means
         /// no parser difference can make signed and evaluated content differ.
-        guard let key = P256.Signing.PublicKey(signer.publicKey),
-              let ecdsa = try? P256.Signing.ECDSASignature(rawRepresentation: signature),
-              key.isValidSignature(ecdsa, for: body)
-        else {
+        /// Collateral: the signature check may be remembered (`CollateralSignatureMemo`); windows are checked by the caller every time.
+        let verifies = CollateralSignatureMemo.isValid(.collateralBody, key: signer.tbsCertificateBytes, signature: signature, message: body) {
+            guard let key = P256.Signing.PublicKey(signer.publicKey),
+                  let ecdsa = try? P256.Signing.ECDSASignature(rawRepresentation: signature)
+            else { return false }
+            return key.isValidSignature(ecdsa, for: body)
+        }
+        guard verifies else {
             throw VerificationFailure(.collateralSignature, "the \(name) signature does not verify under \"\(signer.subject)\": body or signature altered")
         }
     }

@@ -1,5 +1,3 @@
-import Foundation
-
 /// Intel's identity of the Quoting Enclave (SGX "QE") or the TD Quoting Enclave ("TD_QE").
 ///
 /// Intel PCS API, "Enclave Identity" v2: MRSIGNER, ISVPRODID, MISCSELECT and ATTRIBUTES with their
@@ -18,41 +16,28 @@ struct QEIdentity: Sendable {
     var isvProdID: UInt16
     var levels: [(isvSVN: UInt16, status: TCBStatus, advisoryIDs: [String])]
 
-    struct JSON: Decodable {
-        var id: String
-        var version: Int
-        var issueDate: String
-        var nextUpdate: String
-        var miscselect: String
-        var miscselectMask: String
-        var attributes: String
-        var attributesMask: String
-        var mrsigner: String
-        var isvprodid: UInt16
-        var tcbLevels: [TCBInfoJSON.ModuleLevel]
-    }
-
     init(body: [UInt8]) throws(VerificationFailure) {
-        let json = try CollateralDecoding.decode(JSON.self, from: Data(body), path: "qe_identity")
-        version = json.version
+        let json = try JSONObject(parsing: body, path: "qe_identity")
+        version = try json.integer("version", as: Int.self)
         guard version == 2 else {
             throw VerificationFailure(.malformedCollateral, "qe_identity.version = \(version); Coffer reads QE Identity version 2")
         }
-        id = json.id
-        issueDate = try CollateralDecoding.timestamp(json.issueDate, field: "qe_identity.issueDate")
-        nextUpdate = try CollateralDecoding.timestamp(json.nextUpdate, field: "qe_identity.nextUpdate")
+        id = try json.string("id")
+        issueDate = try CollateralDecoding.timestamp(try json.string("issueDate"), field: "qe_identity.issueDate")
+        nextUpdate = try CollateralDecoding.timestamp(try json.string("nextUpdate"), field: "qe_identity.nextUpdate")
         func word(_ text: String, _ field: String) throws(VerificationFailure) -> UInt32 {
             try CollateralDecoding.hex(text, count: 4, field: field).reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
         }
-        miscSelect = try word(json.miscselect, "qe_identity.miscselect")
-        miscSelectMask = try word(json.miscselectMask, "qe_identity.miscselectMask")
-        attributes = try CollateralDecoding.hex(json.attributes, count: 16, field: "qe_identity.attributes")
-        attributesMask = try CollateralDecoding.hex(json.attributesMask, count: 16, field: "qe_identity.attributesMask")
-        mrSigner = try CollateralDecoding.hex(json.mrsigner, count: 32, field: "qe_identity.mrsigner")
-        isvProdID = json.isvprodid
+        miscSelect = try word(try json.string("miscselect"), "qe_identity.miscselect")
+        miscSelectMask = try word(try json.string("miscselectMask"), "qe_identity.miscselectMask")
+        attributes = try CollateralDecoding.hex(try json.string("attributes"), count: 16, field: "qe_identity.attributes")
+        attributesMask = try CollateralDecoding.hex(try json.string("attributesMask"), count: 16, field: "qe_identity.attributesMask")
+        mrSigner = try CollateralDecoding.hex(try json.string("mrsigner"), count: 32, field: "qe_identity.mrsigner")
+        isvProdID = try json.integer("isvprodid", as: UInt16.self)
         var levels: [(isvSVN: UInt16, status: TCBStatus, advisoryIDs: [String])] = []
-        for (index, level) in json.tcbLevels.enumerated() {
-            levels.append((level.tcb.isvsvn,
+        for (index, object) in try json.objects("tcbLevels").enumerated() {
+            let level = try TCBInfoJSON.ModuleLevel(object)
+            levels.append((level.isvSVN,
                            try CollateralDecoding.status(level.tcbStatus, field: "qe_identity.tcbLevels[\(index)].tcbStatus"),
                            level.advisoryIDs ?? []))
         }

@@ -1,5 +1,3 @@
-import Foundation
-
 /// Intel's TCB Info for one FMSPC: the TCB levels a platform's SVNs are matched against.
 ///
 /// Intel PCS API, "TCB Info" v2 (SGX: `sgxtcbcomp01svn`…`sgxtcbcomp16svn`, `pcesvn`) and v3 (`id`
@@ -38,7 +36,7 @@ struct TCBInfo: Sendable {
     var isTDX: Bool { id == "TDX" }
 
     init(body: [UInt8]) throws(VerificationFailure) {
-        let json = try CollateralDecoding.decode(TCBInfoJSON.self, from: Data(body), path: "tcb_info")
+        let json = try TCBInfoJSON(try JSONObject(parsing: body, path: "tcb_info"))
         version = json.version
         guard version == 2 || version == 3 else {
             throw VerificationFailure(.malformedCollateral, "tcb_info.version = \(version); Coffer reads TCB Info versions 2 and 3")
@@ -86,7 +84,7 @@ struct TCBInfo: Sendable {
     private static func module(_ json: TCBInfoJSON.Module, id: String, field: String) throws(VerificationFailure) -> ModuleIdentity {
         var levels: [(isvSVN: UInt8, status: TCBStatus, advisoryIDs: [String])] = []
         for (index, level) in (json.tcbLevels ?? []).enumerated() {
-            guard let isvSVN = UInt8(exactly: level.tcb.isvsvn) else {
+            guard let isvSVN = UInt8(exactly: level.isvSVN) else {
                 throw VerificationFailure(.malformedCollateral, "\(field).tcbLevels[\(index)].tcb.isvsvn is above 255")
             }
             levels.append((isvSVN, try CollateralDecoding.status(level.tcbStatus, field: "\(field).tcbLevels[\(index)].tcbStatus"),
