@@ -10,6 +10,8 @@ let x509: Target.Dependency = .product(name: "X509", package: "swift-certificate
 let asn1: Target.Dependency = .product(name: "SwiftASN1", package: "swift-asn1")
 let argumentParser: Target.Dependency = .product(name: "ArgumentParser", package: "swift-argument-parser")
 let yams: Target.Dependency = .product(name: "Yams", package: "Yams")
+let hummingbird: Target.Dependency = .product(name: "Hummingbird", package: "hummingbird")
+let sqliteNIO: Target.Dependency = .product(name: "SQLiteNIO", package: "sqlite-nio")
 
 let package = Package(
     name: "Coffer",
@@ -24,6 +26,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-certificates", from: "1.21.0"),
         .package(url: "https://github.com/apple/swift-asn1", from: "1.7.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        // Key broker only (CofferKBS): HTTP server and embedded SQLite.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
+        .package(url: "https://github.com/vapor/sqlite-nio", from: "1.13.0"),
     ],
     targets: [
         // MARK: Guest side and shared leaves (no Foundation)
@@ -37,7 +42,12 @@ let package = Package(
             name: "CofferVerifier",
             dependencies: ["CofferCore", "CofferEvidence", crypto, cryptoExtras, x509, asn1]
         ),
-        .executableTarget(name: "coffer", dependencies: ["CofferImage", "CofferVerifier", "CofferEvidence", argumentParser, crypto, cryptoExtras, x509]),
+        // The key broker: the only target with an HTTP server and a database (keep them out of the rest).
+        .target(
+            name: "CofferKBS",
+            dependencies: ["CofferCore", "CofferEvidence", "CofferVerifier", crypto, cryptoExtras, x509, hummingbird, sqliteNIO]
+        ),
+        .executableTarget(name: "coffer", dependencies: ["CofferImage", "CofferVerifier", "CofferEvidence", "CofferKBS", argumentParser, crypto, cryptoExtras, x509]),
 
         // MARK: Benchmarks (programs, not timed tests)
         .executableTarget(name: "verity-bench", dependencies: ["CofferImage"], path: "Benchmarks/VerityBench"),
@@ -53,6 +63,7 @@ let package = Package(
         .testTarget(name: "CofferCLITests", dependencies: ["CofferTestSupport"]),
         .testTarget(name: "CofferCoreTests", dependencies: ["CofferCore"]),
         .testTarget(name: "CofferImageTests", dependencies: ["CofferImage", "CofferCore", "CofferTestSupport"]),
+        .testTarget(name: "CofferKBSTests", dependencies: ["CofferKBS", "CofferVerifier", "CofferEvidence", "CofferCore", "CofferTestSupport"]),
         .testTarget(name: "CofferVerifierTests", dependencies: ["CofferVerifier", "CofferEvidence", "CofferCore", "CofferTestSupport"]),
     ]
 )

@@ -1,0 +1,61 @@
+@testable import CofferKBS
+import CofferTestSupport
+import Crypto
+import Foundation
+import SQLiteNIO
+import Testing
+
+@Suite struct SQLiteStoreTests {
+    @Test func resourcesAreSealedAtRestAndBoundToTheirPath() async throws {
+        let dir = try TemporaryDirectory("kbs-store")
+        let home = KBSHome(directory: dir.path + "/kbs")
+        try home.prepare()
+        let store = try await SQLiteStore.open(path: home.databasePath, masterKey: try home.masterKey())
+        let secret = "plaintext-secret-value-\(UUID().uuidString)"
+        try await store.putResource("a/b/c", Array(secret.utf8))
+        #expect(try await store.resource("a/b/c") == Array(secret.utf8))
+        #expect(try await store.resource("a/b/none") == nil)
+        // The secret is nowhere in the database files.
+        for file in ["kbs.sqlite", "kbs.sqlite-wal"] {
+            let bytes = FileManager.default.contents(atPath: home.directory + "/" + file) ?? Data()
+            #expect(bytes.range(of: Data(secret.utf8)) == nil)
+        }
+        // A sealed row moved to another path does not open.
+        _ = try await store.connection.query("INSERT INTO resources (path, sealed, updated) SELECT 'x/y/z', sealed, 0 FROM resources WHERE path = 'a/b/c'")
+        await #expect(throws: (any Error).self) { try await store.resource("x/y/z") }
+        #expect(try await store.deleteResource("a/b/c"))
+        #expect(try await !store.deleteResource("a/b/c"))
+        #expect(try await store.integrityCheck() == "ok")
+        let mode = try FileManager.default.attributesOfItem(atPath: home.directory + "/master.key")[.posixPermissions] as? Int
+        #expect(mode == 0o600)
+        await store.close()
+    }
+
+    @Test func policiesAndAuditSurviveReopening() async throws {
+        let dir = try TemporaryDirectory("kbs-store")
+        let home = KBSHome(directory: dir.path + "/kbs")
+        try home.prepare()
+        let policy = AttestationPolicy(tees: ["tdx": TEEAttestationPolicy(referenceValues: ["mr_td": ["aa"]])])
+        do {
+            let store = try await SQLiteStore.open(path: home.databasePath, masterKey: try home.masterKey())
+            try await store.setAttestationPolicy(policy)
+            try await store.setResourcePolicy(ResourcePolicy(rules: [ResourceRule(resources: ["*"])]))
+            for i in 0..<3 {
+                try await store.record(Decision(time: Date(timeIntervalSince1970: Double(i)), session: i == 1 ? "s1" : "s0", tee: "tdx",
+                    claimsDigest: "d", action: "attest", allowed: i == 2, reason: "r\(i)",
+                    denial: i == 1 ? Denial(claim: "mr_td", expected: "aa", actual: "bb", reason: "x") : nil))
+            }
+            await store.close()
+        }
+        let store = try await SQLiteStore.open(path: home.databasePath, masterKey: try home.masterKey())
+        #expect(try await store.attestationPolicy() == policy)
+        #expect(try await store.resourcePolicy().rules.count == 1)
+        let all = try await store.decisions(session: nil, limit: 10)
+        #expect(all.map(\.reason) == ["r2", "r1", "r0"])
+        let s1 = try await store.decisions(session: "s1", limit: 10)
+        #expect(s1.count == 1 && s1[0].denial?.actual == "bb")
+        let mode = try await store.connection.query("PRAGMA journal_mode").first?.column("journal_mode")?.string
+        #expect(mode == "wal")
+        await store.close()
+    }
+}
