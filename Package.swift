@@ -12,6 +12,8 @@ let argumentParser: Target.Dependency = .product(name: "ArgumentParser", package
 let yams: Target.Dependency = .product(name: "Yams", package: "Yams")
 let hummingbird: Target.Dependency = .product(name: "Hummingbird", package: "hummingbird")
 let sqliteNIO: Target.Dependency = .product(name: "SQLiteNIO", package: "sqlite-nio")
+let hummingbirdTLS: Target.Dependency = .product(name: "HummingbirdTLS", package: "hummingbird")
+let asyncHTTPClient: Target.Dependency = .product(name: "AsyncHTTPClient", package: "async-http-client")
 
 let package = Package(
     name: "Coffer",
@@ -29,6 +31,7 @@ let package = Package(
         // Key broker only (CofferKBS): HTTP server and embedded SQLite.
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
         .package(url: "https://github.com/vapor/sqlite-nio", from: "1.13.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.20.0"),
     ],
     targets: [
         // MARK: Guest side and shared leaves (no Foundation)
@@ -45,13 +48,14 @@ let package = Package(
         // The key broker: the only target with an HTTP server and a database (keep them out of the rest).
         .target(
             name: "CofferKBS",
-            dependencies: ["CofferCore", "CofferEvidence", "CofferVerifier", crypto, cryptoExtras, x509, hummingbird, sqliteNIO]
+            dependencies: ["CofferCore", "CofferEvidence", "CofferVerifier", crypto, cryptoExtras, x509, asn1, hummingbird, hummingbirdTLS, sqliteNIO, asyncHTTPClient]
         ),
         .executableTarget(name: "coffer", dependencies: ["CofferImage", "CofferVerifier", "CofferEvidence", "CofferKBS", argumentParser, crypto, cryptoExtras, x509]),
 
         // MARK: Benchmarks (programs, not timed tests)
         .executableTarget(name: "verity-bench", dependencies: ["CofferImage"], path: "Benchmarks/VerityBench"),
         .executableTarget(name: "attest-bench", dependencies: ["CofferVerifier"], path: "Benchmarks/AttestBench"),
+        .executableTarget(name: "kbs-bench", dependencies: ["CofferKBS", "CofferCore", crypto], path: "Benchmarks/KBSBench"),
 
         // MARK: Fuzzing (`make fuzz` builds it with -sanitize=fuzzer; a plain build replays files)
         .systemLibrary(name: "CLibFuzzer", path: "Fuzz/CLibFuzzer"),

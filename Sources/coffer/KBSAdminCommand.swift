@@ -12,10 +12,11 @@ struct KBSAdmin: ParsableCommand {
     struct Connection: ParsableArguments {
         @Option(help: "KBS base URL, e.g. http://127.0.0.1:8080") var url: String
         @Option(help: "Admin private key (P-256 PEM).") var key: String
+        @Option(help: "Trust only this TLS certificate (PEM), e.g. the KBS's tls.crt.") var cacert: String?
 
         func send(_ method: String, _ path: String, body: Data?) throws -> KBSClient.Reply {
             let token = try AdminAuthenticator.token(key: try AdminKey.load(key), now: Date())
-            let client = KBSClient(baseURL: url)
+            let client = try KBSClient(baseURL: url, trustedCertificatePEM: try cacert.map { try readPEM($0, "--cacert") })
             let reply = try blocking { try await client.send(method, path, body: body, headers: ["Authorization": "Bearer \(token)"]) }
             guard reply.status == 200 else {
                 throw CofferError(.denied, "\(method) \(path): HTTP \(reply.status): \(reply.error?.detail ?? String(decoding: reply.body.prefix(300), as: UTF8.self))")

@@ -29,11 +29,12 @@ struct KBSClientCommand: ParsableCommand {
         @Option(help: "repository/type/tag") var resource: String
         @Option(help: "TEE key: ec (P-256, ECDH-ES+A256KW) or RSA-OAEP-256, RSA-OAEP, RSA1_5.") var keyType: String = "ec"
         @Option(help: "Verify the response signature with this KBS public key (P-256 PEM).") var kbsKey: String?
+        @Option(help: "Trust only this TLS certificate (PEM), e.g. the KBS's $COFFER_HOME/kbs/tls.crt.") var cacert: String?
 
         func run() throws {
             try reportingErrors {
                 let key = keyType == "ec" ? TEEKeyPair.ec() : try TEEKeyPair.rsa(alg: keyType)
-                let client = KBSClient(baseURL: url)
+                let client = try KBSClient(baseURL: url, trustedCertificatePEM: try cacert.map { try readPEM($0, "--cacert") })
                 let make = try evidenceMaker()
                 let (tee, resource) = (self.tee, self.resource)
                 var expectedKey: P256.Signing.PublicKey?

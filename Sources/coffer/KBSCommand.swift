@@ -41,7 +41,7 @@ struct KBSServe: ParsableCommand {
     @OptionGroup var storeOptions: StoreOptions
     @Option(help: "HOST:PORT to listen on (port 0 picks a free one).") var listen: String = "127.0.0.1:8080"
     @Flag(help: "Development mode: accept sample evidence (NOT hardware-backed).") var dev = false
-    @Flag(help: "Serve plain HTTP (loopback tests only). Required for now: TLS is not implemented yet.") var insecureHttp = false
+    @Flag(help: "Serve plain HTTP instead of HTTPS (loopback only, for tests).") var insecureHttp = false
     @Option(help: "Admin public key (P-256 PEM); without it the admin API is disabled.") var adminKey: String?
     @Option(help: "Trust sample evidence signed by this launcher public key (Ed25519 PEM); with --dev, default $COFFER_HOME/keys/launcher.pub.")
     var sampleSigner: [String] = []
@@ -53,11 +53,8 @@ struct KBSServe: ParsableCommand {
                 throw CofferError(.invalidInput, "--listen \(listen): expected HOST:PORT")
             }
             let host = String(parts[0])
-            guard insecureHttp else {
-                throw CofferError(.unsupported, "HTTPS is not implemented yet in this slice: pass --insecure-http (loopback only)")
-            }
             /// Security: plain HTTP exposes tokens and cookies on the wire; only loopback is allowed.
-            guard ["127.0.0.1", "localhost", "::1"].contains(host) else {
+            guard !insecureHttp || ["127.0.0.1", "localhost", "::1"].contains(host) else {
                 throw CofferError(.invalidInput, "--insecure-http is for loopback only; \(host) is not a loopback address")
             }
             var trust = TrustAnchors()
@@ -79,7 +76,7 @@ struct KBSServe: ParsableCommand {
                 admin = key
             }
             let service = KBSService(home: kbsHome(storeOptions), host: host, port: port,
-                                     configuration: KBSConfiguration(devMode: dev, trust: trust), adminKey: admin)
+                                     configuration: KBSConfiguration(devMode: dev, trust: trust), adminKey: admin, tls: !insecureHttp)
             if dev { FileHandle.standardError.write(Data("coffer kbs: --dev: sample evidence is accepted; it is NOT hardware-backed\n".utf8)) }
             try blocking {
                 try await service.run { line in

@@ -39,6 +39,7 @@ import Testing
         #expect(byToken.status == 200)
         #expect(try key.decrypt(JSONDecoder().decode(JWEResponse.self, from: byToken.body)) == Array("the-disk-key".utf8))
         // The audit log records it, and explain reads the last decision of the session.
+        await server.client.shutdown()
         server.stop()
         let explain = try run(Repository.executable("coffer"), ["kbs", "explain", handshake.session, "--home", server.home.path + "/state"])
         #expect(explain.status == 0 && explain.stdout.contains("allowed") && explain.stdout.contains("resource default/key/disk"))
@@ -53,9 +54,26 @@ import Testing
         let launcher = try server.home.write("launcher.key", server.launcherKey.pemRepresentation, mode: 0o600)
         let result = try run(Repository.executable("coffer"), ["kbs", "client", "attest-and-get", "--url", server.url, "--home", server.home.path + "/client",
                                                               "--launcher-key", launcher, "--measurement", Hex.encode(Self.measurement),
-                                                              "--resource", "default/key/disk", "--kbs-key", server.home.path + "/state/kbs/signing.pub"])
+                                                              "--resource", "default/key/disk", "--kbs-key", server.home.path + "/state/kbs/signing.pub",
+                                                              "--cacert", server.certificatePath])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout == "cli-secret")
+    }
+
+    @Test func tlsIsRealAndPlainHTTPIsLoopbackOnly() async throws {
+        let server = try KBSServerProcess(dev: true)
+        #expect(server.url.hasPrefix("https://127.0.0.1:"))
+        // A client that does not trust the KBS's self-signed certificate cannot talk to it.
+        let stranger = try KBSClient(baseURL: server.url, connectTimeout: 1)
+        await #expect(throws: (any Error).self) { try await stranger.send("GET", "/kbs/v0/signing-key") }
+        #expect(try await server.client.send("GET", "/kbs/v0/signing-key").status == 200)
+        let cert = try String(contentsOfFile: server.certificatePath, encoding: .utf8)
+        #expect(cert.hasPrefix("-----BEGIN CERTIFICATE-----"))
+        let plain = try KBSServerProcess(dev: true, tls: false)
+        #expect(plain.url.hasPrefix("http://127.0.0.1:"))
+        #expect(try await plain.client.send("GET", "/kbs/v0/signing-key").status == 200)
+        let exposed = try run(Repository.executable("coffer"), ["kbs", "serve", "--listen", "0.0.0.0:0", "--insecure-http", "--home", server.home.path + "/other"])
+        #expect(exposed.status != 0 && exposed.stderr.contains("loopback"))
     }
 
     @Test func withoutDevSampleEvidenceIsRefusedNamingSample() async throws {

@@ -10,30 +10,33 @@ final class KBSServerProcess: @unchecked Sendable {
     let process = Process()
     let adminKey = P256.Signing.PrivateKey()
     let launcherKey: Curve25519.Signing.PrivateKey
-    private(set) var url = ""
+    let url: String
     private let output = Pipe()
     private let errors = Pipe()
 
-    init(dev: Bool, home: TemporaryDirectory? = nil, launcherKey: Curve25519.Signing.PrivateKey = .init(), adminKey: P256.Signing.PrivateKey? = nil) throws {
+    let client: KBSClient
+
+    init(dev: Bool, tls: Bool = true, home: TemporaryDirectory? = nil, launcherKey: Curve25519.Signing.PrivateKey = .init(), adminKey: P256.Signing.PrivateKey? = nil) throws {
         self.home = try home ?? TemporaryDirectory("coffer-kbs")
         self.launcherKey = launcherKey
         let adminPub = try self.home.write("admin.pub", (adminKey ?? self.adminKey).publicKey.pemRepresentation)
         let launcherPub = try self.home.write("launcher.pub", launcherKey.publicKey.pemRepresentation)
-        if let adminKey { adminOverride = adminKey }
+        adminOverride = adminKey
         process.executableURL = URL(fileURLWithPath: Repository.executable("coffer"))
-        process.arguments = ["kbs", "serve", "--home", self.home.path + "/state", "--listen", "127.0.0.1:0", "--insecure-http",
-                             "--admin-key", adminPub, "--sample-signer", launcherPub] + (dev ? ["--dev"] : [])
+        process.arguments = ["kbs", "serve", "--home", self.home.path + "/state", "--listen", "127.0.0.1:0",
+                             "--admin-key", adminPub, "--sample-signer", launcherPub] + (dev ? ["--dev"] : []) + (tls ? [] : ["--insecure-http"])
         process.standardOutput = output
         process.standardError = errors
         process.standardInput = FileHandle.nullDevice
         try process.run()
-        url = try waitForAnnouncement()
+        url = try Self.waitForAnnouncement(output, errors)
+        client = try KBSClient(baseURL: url, trustedCertificatePEM: tls ? String(contentsOfFile: self.home.path + "/state/kbs/tls.crt", encoding: .utf8) : nil)
     }
 
-    private var adminOverride: P256.Signing.PrivateKey?
+    private let adminOverride: P256.Signing.PrivateKey?
 
     /// Reads stdout until `listening on URL`; fails (no hang) if the process exits first.
-    private func waitForAnnouncement() throws -> String {
+    private static func waitForAnnouncement(_ output: Pipe, _ errors: Pipe) throws -> String {
         var buffer = ""
         while true {
             let chunk = output.fileHandleForReading.availableData
@@ -48,7 +51,7 @@ final class KBSServerProcess: @unchecked Sendable {
         }
     }
 
-    var client: KBSClient { KBSClient(baseURL: url) }
+    var certificatePath: String { home.path + "/state/kbs/tls.crt" }
     var errorsHandle: FileHandle { errors.fileHandleForReading }
 
     func adminHeaders() throws -> [String: String] {

@@ -1,47 +1,58 @@
+import AsyncHTTPClient
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
+import NIOCore
+import NIOHTTP1
+import NIOSSL
 
-/// A minimal RCAR client over HTTP (`coffer kbs client`, tests, the benchmark): auth → attest →
-/// resource, handling the `kbs-session-id` cookie itself.
+/// A minimal RCAR client over HTTP(S) (`coffer kbs client`, tests, the benchmark): auth → attest →
+/// resource, handling the `kbs-session-id` cookie itself. With `trustedCertificatePEM` it trusts
+/// only that certificate (the KBS's self-signed one); otherwise the system roots.
 public final class KBSClient: Sendable {
     public let baseURL: String
-    let session: URLSession
+    let http: HTTPClient
 
-    public init(baseURL: String) {
+    public init(baseURL: String, trustedCertificatePEM: String? = nil, maxConnections: Int = 8, connectTimeout: Int64 = 10) throws {
         self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
-        let configuration = URLSessionConfiguration.ephemeral
-        configuration.httpShouldSetCookies = false
-        configuration.httpCookieAcceptPolicy = .never
-        configuration.timeoutIntervalForRequest = 30
-        session = URLSession(configuration: configuration)
+        var tls = TLSConfiguration.makeClientConfiguration()
+        if let trustedCertificatePEM {
+            tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMBytes(Array(trustedCertificatePEM.utf8)))
+        }
+        var configuration = HTTPClient.Configuration(tlsConfiguration: tls)
+        configuration.timeout = .init(connect: .seconds(connectTimeout), read: .seconds(30))
+        configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: maxConnections)
+        http = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
     }
+
+    /// The client shuts itself down when released (the shutdown keeps it alive until done).
+    deinit { http.shutdown { _ in } }
+
+    /// Closes the connections now (a server's graceful stop waits for open keep-alive connections).
+    public func shutdown() async { try? await http.shutdown() }
 
     public struct Reply: Sendable {
         public var status: Int
         public var body: Data
-        public var headers: [String: String]
+        public var headers: [(String, String)]
 
         public func header(_ name: String) -> String? {
-            headers.first { $0.key.lowercased() == name.lowercased() }?.value
+            headers.first { $0.0.lowercased() == name.lowercased() }?.1
         }
 
         public var error: ErrorInformation? { try? JSONDecoder().decode(ErrorInformation.self, from: body) }
     }
 
     public func send(_ method: String, _ path: String, body: Data? = nil, headers: [String: String] = [:]) async throws -> Reply {
-        guard let url = URL(string: baseURL + path) else { throw KBSClientError("bad URL \(baseURL + path)") }
-        var request = URLRequest(url: url)
-        request.httpMethod = method
-        request.httpBody = body
-        if body != nil { request.setValue("application/json", forHTTPHeaderField: "Content-Type") }
-        for (k, v) in headers { request.setValue(v, forHTTPHeaderField: k) }
-        let (data, response) = try await session.data(for: request)
-        guard let http = response as? HTTPURLResponse else { throw KBSClientError("not an HTTP response") }
-        var fields: [String: String] = [:]
-        for (k, v) in http.allHeaderFields { if let k = k as? String, let v = v as? String { fields[k] = v } }
-        return Reply(status: http.statusCode, body: data, headers: fields)
+        var request = HTTPClientRequest(url: baseURL + path)
+        request.method = HTTPMethod(rawValue: method)
+        if let body {
+            request.body = .bytes(ByteBuffer(bytes: body))
+            request.headers.add(name: "Content-Type", value: "application/json")
+        }
+        for (k, v) in headers { request.headers.add(name: k, value: v) }
+        let response = try await http.execute(request, timeout: .seconds(30))
+        let collected = try await response.body.collect(upTo: 16 * 1024 * 1024)
+        return Reply(status: Int(response.status.code), body: Data(collected.readableBytesView),
+                     headers: response.headers.map { ($0.name, $0.value) })
     }
 
     /// The session id from a `Set-Cookie: kbs-session-id=…` reply.
