@@ -58,4 +58,26 @@ import Testing
         #expect(mode == "wal")
         await store.close()
     }
+
+    @Test func concurrentAuditRecordsAreAllDurableWhenTheirCallsReturn() async throws {
+        let dir = try TemporaryDirectory("kbs-store")
+        let home = KBSHome(directory: dir.path + "/kbs")
+        try home.prepare()
+        let store = try await SQLiteStore.open(path: home.databasePath, masterKey: try home.masterKey())
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for i in 0..<700 {
+                group.addTask {
+                    try await store.record(Decision(time: Date(), session: "s\(i)", tee: "sample", claimsDigest: "", action: "attest",
+                                                    allowed: i % 2 == 0, reason: "r", denial: i % 3 == 0 ? Denial(claim: "c", expected: "e", reason: "x") : nil))
+                }
+            }
+            try await group.waitForAll()
+        }
+        await store.close()
+        let reopened = try await SQLiteStore.open(path: home.databasePath, masterKey: try home.masterKey())
+        let all = try await reopened.decisions(session: nil, limit: 10_000)
+        #expect(Set(all.map(\.session)) == Set((0..<700).map { "s\($0)" }))
+        #expect(all.filter { $0.denial != nil }.count == 234)
+        await reopened.close()
+    }
 }

@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import NIOCore
 import SQLiteNIO
+import Synchronization
 
 /// The KBS store in SQLite (`$COFFER_HOME/kbs/kbs.sqlite`): WAL with `synchronous=FULL`, so a
 /// write that returned survives `kill -9` and power loss; every write is one statement, hence
@@ -9,6 +10,9 @@ import SQLiteNIO
 public final class SQLiteStore: KBSStore {
     let connection: SQLiteConnection
     let masterKey: SymmetricKey
+    /// Policies are read on every request: kept in memory, written through.
+    private let policies = Mutex<(AttestationPolicy?, ResourcePolicy?)>((nil, nil))
+    private let audit: AuditBatch
 
     public static func open(path: String, masterKey: SymmetricKey) async throws -> SQLiteStore {
         let connection = try await SQLiteConnection.open(storage: .file(path: path))
@@ -38,6 +42,7 @@ public final class SQLiteStore: KBSStore {
     init(connection: SQLiteConnection, masterKey: SymmetricKey) {
         self.connection = connection
         self.masterKey = masterKey
+        audit = AuditBatch { decisions in try await Self.insert(decisions, into: connection) }
     }
 
     public func close() async { try? await connection.close() }
@@ -64,10 +69,29 @@ public final class SQLiteStore: KBSStore {
         return !rows.isEmpty
     }
 
-    public func attestationPolicy() async throws -> AttestationPolicy { try await policy("attestation") ?? AttestationPolicy() }
-    public func setAttestationPolicy(_ policy: AttestationPolicy) async throws { try await setPolicy("attestation", policy) }
-    public func resourcePolicy() async throws -> ResourcePolicy { try await policy("resource") ?? ResourcePolicy() }
-    public func setResourcePolicy(_ policy: ResourcePolicy) async throws { try await setPolicy("resource", policy) }
+    public func attestationPolicy() async throws -> AttestationPolicy {
+        if let cached = policies.withLock({ $0.0 }) { return cached }
+        let loaded: AttestationPolicy = try await policy("attestation") ?? AttestationPolicy()
+        policies.withLock { $0.0 = loaded }
+        return loaded
+    }
+
+    public func setAttestationPolicy(_ policy: AttestationPolicy) async throws {
+        try await setPolicy("attestation", policy)
+        policies.withLock { $0.0 = policy }
+    }
+
+    public func resourcePolicy() async throws -> ResourcePolicy {
+        if let cached = policies.withLock({ $0.1 }) { return cached }
+        let loaded: ResourcePolicy = try await policy("resource") ?? ResourcePolicy()
+        policies.withLock { $0.1 = loaded }
+        return loaded
+    }
+
+    public func setResourcePolicy(_ policy: ResourcePolicy) async throws {
+        try await setPolicy("resource", policy)
+        policies.withLock { $0.1 = policy }
+    }
 
     private func policy<T: Decodable>(_ name: String) async throws -> T? {
         let rows = try await connection.query("SELECT json FROM policies WHERE name = ?", [.text(name)])
@@ -80,12 +104,21 @@ public final class SQLiteStore: KBSStore {
         _ = try await connection.query("INSERT OR REPLACE INTO policies (name, json) VALUES (?, ?)", [.text(name), .text(json)])
     }
 
-    public func record(_ d: Decision) async throws {
-        let denial = try d.denial.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) }
+    /// Returns once the decision is durable (group-committed with concurrent ones).
+    public func record(_ decision: Decision) async throws { try await audit.record(decision) }
+
+    static func insert(_ decisions: [Decision], into connection: SQLiteConnection) async throws {
+        guard !decisions.isEmpty else { return }
+        var binds: [SQLiteData] = []
+        binds.reserveCapacity(decisions.count * 8)
+        for d in decisions {
+            let denial = try d.denial.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) }
+            binds += [.float(d.time.timeIntervalSince1970), .text(d.session), .text(d.tee), .text(d.claimsDigest), .text(d.action),
+                      .integer(d.allowed ? 1 : 0), .text(d.reason), denial.map { .text($0) } ?? .null]
+        }
+        let rows = Array(repeating: "(?, ?, ?, ?, ?, ?, ?, ?)", count: decisions.count).joined(separator: ", ")
         _ = try await connection.query(
-            "INSERT INTO audit (time, session, tee, claims_digest, action, allowed, reason, denial) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [.float(d.time.timeIntervalSince1970), .text(d.session), .text(d.tee), .text(d.claimsDigest), .text(d.action),
-             .integer(d.allowed ? 1 : 0), .text(d.reason), denial.map { .text($0) } ?? .null])
+            "INSERT INTO audit (time, session, tee, claims_digest, action, allowed, reason, denial) VALUES \(rows)", binds)
     }
 
     public func decisions(session: String?, limit: Int) async throws -> [Decision] {
