@@ -118,14 +118,15 @@ import Testing
         #expect(foreign.status == 401 && foreign.error?.denial?.claim == "nonce")
     }
 
-    @Test func aRealTDXQuoteIsRefusedForItsReportDataBinding() async throws {
+    @Test(arguments: [("tdx", "tdx-dcap", "9a9d48e7f6799642"), ("sgx", "sgx-dcap", "48656c6c6f2c20776f726c6421")])
+    func aRealQuoteIsRefusedForItsReportDataBinding(tee: String, vector: String, reportData: String) async throws {
         let server = try KBSServerProcess(dev: false)
-        let primary = try VectorPolicyTests.primary("tdx-dcap")
+        let primary = try VectorPolicyTests.primary(vector)
         let error = await #expect(throws: KBSClientError.self) {
-            try await server.client.handshake(tee: "tdx", key: .ec()) { _, _ in CompositeEvidence(primaryEvidence: primary) }
+            try await server.client.handshake(tee: tee, key: .ec()) { _, _ in CompositeEvidence(primaryEvidence: primary) }
         }
         #expect(error?.status == 401 && error?.information?.denial?.claim == "report_data")
-        #expect(error?.information?.denial?.actual?.hasPrefix("9a9d48e7f6799642") == true)
+        #expect(error?.information?.denial?.actual?.hasPrefix(reportData) == true)
     }
 
     @Test func malformedInputGetsAClearClientError() async throws {
@@ -140,6 +141,8 @@ import Testing
         try await expect("POST", "/kbs/v0/auth", Data(#"{"version":"0.4.0","extra-params":{}}"#.utf8), 400, "missing field \"tee\"")
         try await expect("POST", "/kbs/v0/auth", Data(#"{"version":"0.4.0","tee":"cca","extra-params":{}}"#.utf8), 400, "tee \"cca\" is not supported")
         try await expect("POST", "/kbs/v0/auth", Data(repeating: 0x20, count: 300 * 1024), 413, "exceeds")
+        let deep = #"{"version":"0.4.0","tee":"sample","extra-params":"# + String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000) + "}"
+        try await expect("POST", "/kbs/v0/auth", Data(deep.utf8), 400, "malformed Request JSON")
         let auth = try await client.send("POST", "/kbs/v0/auth", body: JSONEncoder().encode(KBSRequest(tee: "sample")))
         let session = try #require(KBSClient.sessionID(auth))
         let challenge = try JSONDecoder().decode(KBSChallenge.self, from: auth.body)

@@ -31,6 +31,18 @@ import Testing
         await store.close()
     }
 
+    @Test func aMissingMasterKeyBesideAnExistingDatabaseIsRefused() async throws {
+        let dir = try TemporaryDirectory("kbs-store")
+        let home = KBSHome(directory: dir.path + "/kbs")
+        try home.prepare()
+        let store = try await SQLiteStore.open(path: home.databasePath, masterKey: try home.masterKey())
+        try await store.putResource("a/b/c", [1])
+        await store.close()
+        try FileManager.default.removeItem(atPath: home.masterKeyPath)
+        #expect(throws: KBSHomeError.self) { try home.masterKey() }
+        #expect(!FileManager.default.fileExists(atPath: home.masterKeyPath))
+    }
+
     @Test func policiesAndAuditSurviveReopening() async throws {
         let dir = try TemporaryDirectory("kbs-store")
         let home = KBSHome(directory: dir.path + "/kbs")

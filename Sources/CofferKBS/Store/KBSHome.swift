@@ -16,8 +16,15 @@ public struct KBSHome: Sendable {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
     }
 
+    public var masterKeyPath: String { directory + "/master.key" }
+
+    /// The master key, created on first start. Security: if the database exists but the key does
+    /// not, a new key would silently orphan every stored secret — refuse instead.
     public func masterKey() throws -> SymmetricKey {
-        let path = directory + "/master.key"
+        let path = masterKeyPath
+        if !FileManager.default.fileExists(atPath: path), FileManager.default.fileExists(atPath: databasePath) {
+            throw KBSHomeError("\(databasePath) exists but \(path) is missing: restore the master key (a new one cannot decrypt the stored resources)")
+        }
         let bytes = try Self.readOrCreate(path) { Data(SymmetricKey(size: .bits256).withUnsafeBytes { Array($0) }) }
         guard bytes.count == 32 else { throw KBSHomeError("\(path) is \(bytes.count) bytes, not a 32-byte key") }
         return SymmetricKey(data: bytes)
