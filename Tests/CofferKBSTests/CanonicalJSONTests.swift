@@ -19,3 +19,15 @@ import Testing
         #expect(text == #""\u0001\u001f\t""#)
     }
 }
+
+@Suite struct Base64URLTests {
+    @Test func encodesWithoutPaddingInTheURLAlphabetAndDecodesBoth() throws {
+        let bytes: [UInt8] = [0xfb, 0xff, 0xfe, 0x01]
+        #expect(Base64URL.encode(bytes) == "-__-AQ")
+        #expect(Base64URL.decode("-__-AQ") == Data(bytes))
+        #expect(Base64URL.decode("+//+AQ==") == Data(bytes))
+        #expect(Base64URL.decode("A") == nil)
+        #expect(Base64URL.decode("@@@") == nil)
+        #expect(Base64URL.decode("") == Data())
+    }
+}
