@@ -11,37 +11,37 @@ extension KeyBroker {
 
     /// `GET /resource/{repo}/{type}/{tag}`: the resource as a JWE to the attested tee-pubkey.
     public func resource(_ path: ResourcePath, credential: Credential?, now: Date) async throws(KBSFailure) -> JWEResponse {
-        let session: String, claims: Claims, key: TeePubKey
+        let session: String, claims: Claims, key: TeePubKey, digest: String
         switch credential {
         case nil:
             throw .unauthorized("no kbs-session-id cookie or Bearer token: attest first")
         case .session(let id)?:
-            guard let live = sessions.get(id, now: now), case .attested(let c, let k) = live.state else {
+            guard let live = sessions.get(id, now: now), case .attested(let c, let d, let k) = live.state else {
                 throw .unauthorized("session \(id.prefix(40)) is unknown, expired or not attested: attest again")
             }
-            (session, claims, key) = (id, c, k)
+            (session, claims, key, digest) = (id, c, k, d)
         case .token(let token)?:
             let contents = try verifyToken(token, now: now)
-            (session, claims, key) = (contents.session, contents.claims, contents.teePubkey)
+            (session, claims, key, digest) = (contents.session, contents.claims, contents.teePubkey, contents.claimsDigest)
         }
         let action = "resource \(path)"
         let policy: ResourcePolicy
         do { policy = try await store.resourcePolicy() } catch { throw KBSFailure(status: 503, type: "store", detail: "policy store unavailable") }
         if let denial = policy.evaluate(path: path.description, claims: claims) {
-            await record(Decision(time: now, session: session, tee: claims.tee.rawValue, claimsDigest: Self.digest(claims),
+            await record(Decision(time: now, session: session, tee: claims.tee.rawValue, claimsDigest: digest,
                                   action: action, allowed: false, reason: denial.description, denial: denial))
             throw .denied(denial)
         }
         let value: [UInt8]?
         do { value = try await store.resource(path.description) } catch { throw KBSFailure(status: 503, type: "store", detail: "resource store unavailable") }
         guard let value else {
-            await record(Decision(time: now, session: session, tee: claims.tee.rawValue, claimsDigest: Self.digest(claims),
+            await record(Decision(time: now, session: session, tee: claims.tee.rawValue, claimsDigest: digest,
                                   action: action, allowed: false, reason: "no such resource"))
             throw .notFound("resource \(path) does not exist")
         }
         let response: JWEResponse
         do { response = try JWE.encrypt(value, to: key) } catch { throw .badRequest(error.description) }
-        await record(Decision(time: now, session: session, tee: claims.tee.rawValue, claimsDigest: Self.digest(claims),
+        await record(Decision(time: now, session: session, tee: claims.tee.rawValue, claimsDigest: digest,
                               action: action, allowed: true, reason: "allowed"))
         return response
     }

@@ -48,9 +48,10 @@ public final class KeyBroker: Sendable {
         let (session, nonce) = try sessions.consumeNonce(id, now: now).get()
         do {
             let claims = try await evaluate(session: session, nonce: nonce, attestation, now: now)
-            let token = try issueToken(session: id, claims: claims, teePubkey: attestation.runtimeData.teePubkey, now: now)
-            sessions.update(id, state: .attested(claims: claims, teePubkey: attestation.runtimeData.teePubkey))
-            await audit(Decision(time: now, session: id, tee: session.tee.rawValue, claimsDigest: Self.digest(claims),
+            let digest = Self.digest(claims)
+            let token = try issueToken(session: id, claims: claims, claimsDigest: digest, teePubkey: attestation.runtimeData.teePubkey, now: now)
+            sessions.update(id, state: .attested(claims: claims, claimsDigest: digest, teePubkey: attestation.runtimeData.teePubkey))
+            await audit(Decision(time: now, session: id, tee: session.tee.rawValue, claimsDigest: digest,
                                  action: "attest", allowed: true, reason: "allowed"))
             return token
         } catch {
@@ -120,9 +121,12 @@ public final class KeyBroker: Sendable {
         try? await store.record(decision)
     }
 
+    /// SHA-256 of the claims as sorted-key JSON (what the audit log records).
     static func digest(_ claims: Claims) -> String {
-        guard let json = try? JSONValue(encoding: claims) else { return "" }
-        return Hex.encode(SHA256.hash(data: CanonicalJSON.serialize(json)))
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        guard let json = try? encoder.encode(claims) else { return "" }
+        return Hex.encode(SHA256.hash(data: json))
     }
 
     static func randomBytes(_ count: Int) -> [UInt8] {

@@ -8,7 +8,7 @@ public struct Session: Sendable {
         /// Challenged: `nonce` awaits one attestation before `nonceExpiry`.
         case challenged(nonce: String, nonceExpiry: Date)
         /// The nonce was used; the attestation passed.
-        case attested(claims: Claims, teePubkey: TeePubKey)
+        case attested(claims: Claims, claimsDigest: String, teePubkey: TeePubKey)
         /// The nonce was used; the attestation was refused.
         case refused
     }

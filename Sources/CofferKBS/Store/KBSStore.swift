@@ -6,7 +6,7 @@ public struct Decision: Codable, Sendable, Equatable {
     public var time: Date
     public var session: String
     public var tee: String
-    /// SHA-256 of the canonical JSON of the claims (empty when none were verified).
+    /// SHA-256 of the claims as sorted-key JSON (empty when none were verified).
     public var claimsDigest: String
     public var action: String
     public var allowed: Bool
