@@ -1,5 +1,6 @@
 @testable import CofferKBS
 import CofferTestSupport
+import CofferVerifier
 import Crypto
 import Foundation
 import SQLiteNIO
@@ -91,5 +92,33 @@ import Testing
         #expect(Set(all.map(\.session)) == Set((0..<700).map { "s\($0)" }))
         #expect(all.filter { $0.denial != nil }.count == 234)
         await reopened.close()
+    }
+}
+
+/// The broker fails closed on a store it cannot write: no audit row, no secret.
+@Suite struct FailClosedTests {
+    @Test func aReleaseThatCannotBeAuditedDoesNotHappen() async throws {
+        let dir = try TemporaryDirectory("kbs-store")
+        let home = KBSHome(directory: dir.path + "/kbs")
+        try home.prepare()
+        let store = try await SQLiteStore.open(path: home.databasePath, masterKey: try home.masterKey())
+        let launcher = Curve25519.Signing.PrivateKey()
+        let measurement = [UInt8](repeating: 7, count: 48)
+        try await store.setAttestationPolicy(AttestationPolicy(tees: ["sample": TEEAttestationPolicy()]))
+        try await store.setResourcePolicy(ResourcePolicy(rules: [ResourceRule(resources: ["*"])]))
+        try await store.putResource("a/b/c", Array("secret".utf8))
+        let kbs = KeyBroker(configuration: KBSConfiguration(devMode: true, trust: TrustAnchors(sampleSigners: [launcher.publicKey])),
+                            store: store, signingKey: P256.Signing.PrivateKey())
+        let now = Date()
+        let (session, challenge) = try kbs.auth(KBSRequest(tee: "sample"), now: now)
+        let key = TEEKeyPair.ec()
+        let runtime = RuntimeData(nonce: challenge.nonce, teePubkey: key.publicKey)
+        let evidence = try SampleAttester(launcherKey: launcher, measurement: measurement).evidence(runtimeData: runtime, hash: .sha384)
+        _ = try await kbs.attest(session: session, KBSAttestation(runtimeData: runtime, teeEvidence: evidence), now: now)
+        // Make the audit table unwritable, as a full or read-only disk would.
+        _ = try await store.connection.query("CREATE TRIGGER refuse BEFORE INSERT ON audit BEGIN SELECT RAISE(ABORT, 'disk full'); END")
+        let failure = await #expect(throws: KBSFailure.self) { try await kbs.resource(try ResourcePath(parsing: "a/b/c"), credential: .session(session), now: now) }
+        #expect(failure?.status == 503)
+        await store.close()
     }
 }

@@ -41,8 +41,13 @@ extension KeyBroker {
         }
         let response: JWEResponse
         do { response = try JWE.encrypt(value, to: key) } catch { throw .badRequest(error.description) }
-        await record(Decision(time: now, session: session, tee: claims.tee.rawValue, claimsDigest: digest,
-                              action: action, allowed: true, reason: "allowed"))
+        /// Security: fail closed — a release that cannot be audited does not happen.
+        do {
+            try await store.record(Decision(time: now, session: session, tee: claims.tee.rawValue, claimsDigest: digest,
+                                            action: action, allowed: true, reason: "allowed"))
+        } catch {
+            throw KBSFailure(status: 503, type: "store", detail: "audit log unavailable; retry")
+        }
         return response
     }
 

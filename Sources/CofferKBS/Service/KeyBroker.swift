@@ -46,13 +46,18 @@ public final class KeyBroker: Sendable {
     public func attest(session id: String?, _ attestation: KBSAttestation, now: Date) async throws(KBSFailure) -> String {
         guard let id else { throw .unauthorized("no kbs-session-id cookie: call POST /kbs/v0/auth first") }
         let (session, nonce) = try sessions.consumeNonce(id, now: now).get()
-        do {
+        do throws(Refusal) {
             let claims = try await evaluate(session: session, nonce: nonce, attestation, now: now)
             let digest = Self.digest(claims)
             let token = try issueToken(session: id, claims: claims, claimsDigest: digest, teePubkey: attestation.runtimeData.teePubkey, now: now)
+            /// Security: fail closed — a success that cannot be audited is not granted.
+            do {
+                try await store.record(Decision(time: now, session: id, tee: session.tee.rawValue, claimsDigest: digest,
+                                                action: "attest", allowed: true, reason: "allowed"))
+            } catch {
+                throw Refusal(failure: KBSFailure(status: 503, type: "store", detail: "audit log unavailable; retry"))
+            }
             sessions.update(id, state: .attested(claims: claims, claimsDigest: digest, teePubkey: attestation.runtimeData.teePubkey))
-            await audit(Decision(time: now, session: id, tee: session.tee.rawValue, claimsDigest: digest,
-                                 action: "attest", allowed: true, reason: "allowed"))
             return token
         } catch {
             await audit(Decision(time: now, session: id, tee: session.tee.rawValue, claimsDigest: error.claimsDigest,
