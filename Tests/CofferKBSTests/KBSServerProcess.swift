@@ -30,7 +30,8 @@ final class KBSServerProcess: @unchecked Sendable {
         process.standardInput = FileHandle.nullDevice
         try process.run()
         url = try Self.waitForAnnouncement(output, errors)
-        client = try KBSClient(baseURL: url, trustedCertificatePEM: tls ? String(contentsOfFile: self.home.path + "/state/kbs/tls.crt", encoding: .utf8) : nil)
+        client = try KBSClient(baseURL: url, trustedCertificatePEM: tls ? String(contentsOfFile: self.home.path + "/state/kbs/tls.crt", encoding: .utf8) : nil,
+                              connectTimeout: 1)  // after a kill -9, writers give up quickly
     }
 
     private let adminOverride: P256.Signing.PrivateKey?
