@@ -10,6 +10,10 @@ let x509: Target.Dependency = .product(name: "X509", package: "swift-certificate
 let asn1: Target.Dependency = .product(name: "SwiftASN1", package: "swift-asn1")
 let argumentParser: Target.Dependency = .product(name: "ArgumentParser", package: "swift-argument-parser")
 let yams: Target.Dependency = .product(name: "Yams", package: "Yams")
+let hummingbird: Target.Dependency = .product(name: "Hummingbird", package: "hummingbird")
+let sqliteNIO: Target.Dependency = .product(name: "SQLiteNIO", package: "sqlite-nio")
+let hummingbirdTLS: Target.Dependency = .product(name: "HummingbirdTLS", package: "hummingbird")
+let asyncHTTPClient: Target.Dependency = .product(name: "AsyncHTTPClient", package: "async-http-client")
 
 let package = Package(
     name: "Coffer",
@@ -24,6 +28,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-certificates", from: "1.21.0"),
         .package(url: "https://github.com/apple/swift-asn1", from: "1.7.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        // Key broker only (CofferKBS): HTTP server and embedded SQLite.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
+        .package(url: "https://github.com/vapor/sqlite-nio", from: "1.13.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.20.0"),
     ],
     targets: [
         // MARK: Guest side and shared leaves (no Foundation)
@@ -44,13 +52,19 @@ let package = Package(
             dependencies: ["CofferCore", "CofferEvidence", crypto, cryptoExtras, x509, asn1]
         ),
         .target(name: "CofferVMM", dependencies: ["CofferCore", "CofferWire"]),
+        // The key broker: the only target with an HTTP server and a database (keep them out of the rest).
+        .target(
+            name: "CofferKBS",
+            dependencies: ["CofferCore", "CofferEvidence", "CofferVerifier", crypto, cryptoExtras, x509, asn1, hummingbird, hummingbirdTLS, sqliteNIO, asyncHTTPClient]
+        ),
         .executableTarget(
             name: "coffer",
-            dependencies: ["CofferImage", "CofferVerifier", "CofferEvidence", "CofferVMM", argumentParser, crypto, cryptoExtras, x509]),
+            dependencies: ["CofferImage", "CofferVerifier", "CofferEvidence", "CofferVMM", "CofferKBS", argumentParser, crypto, cryptoExtras, x509]),
 
         // MARK: Benchmarks (programs, not timed tests)
         .executableTarget(name: "verity-bench", dependencies: ["CofferImage"], path: "Benchmarks/VerityBench"),
         .executableTarget(name: "attest-bench", dependencies: ["CofferVerifier"], path: "Benchmarks/AttestBench"),
+        .executableTarget(name: "kbs-bench", dependencies: ["CofferKBS", "CofferCore", crypto], path: "Benchmarks/KBSBench"),
 
         // MARK: Fuzzing (`make fuzz` builds it with -sanitize=fuzzer; a plain build replays files)
         .systemLibrary(name: "CLibFuzzer", path: "Fuzz/CLibFuzzer"),
@@ -64,6 +78,7 @@ let package = Package(
         .testTarget(name: "CofferImageTests", dependencies: ["CofferImage", "CofferCore", "CofferTestSupport"]),
         .testTarget(name: "CofferWireTests", dependencies: ["CofferWire", "CofferCore"]),
         .testTarget(name: "CofferVMMTests", dependencies: ["CofferVMM", "CofferWire", "CofferCore", "CofferTestSupport"]),
+        .testTarget(name: "CofferKBSTests", dependencies: ["CofferKBS", "CofferVerifier", "CofferEvidence", "CofferCore", "CofferTestSupport"]),
         .testTarget(
             name: "CofferVerifierTests", dependencies: ["CofferVerifier", "CofferEvidence", "CofferCore", "CofferTestSupport"],
             exclude: ["Fixtures"]),

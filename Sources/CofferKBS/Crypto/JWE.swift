@@ -1,0 +1,114 @@
+import Crypto
+import _CryptoExtras
+import Foundation
+
+/// The flattened JWE JSON serialisation a resource is returned in (`kbs-types` `Response`).
+public struct JWEResponse: Codable, Sendable, Equatable {
+    public var protected: String
+    public var encryptedKey: String
+    public var iv: String
+    public var ciphertext: String
+    public var tag: String
+
+    enum CodingKeys: String, CodingKey { case protected, encryptedKey = "encrypted_key", iv, ciphertext, tag }
+}
+
+public enum JWEError: Error, Sendable, Equatable, CustomStringConvertible {
+    case unsupportedKey(String)
+    case malformed(String)
+    case decryptionFailed
+    public var description: String {
+        switch self {
+        case .unsupportedKey(let why): "tee-pubkey not usable: \(why)"
+        case .malformed(let why): "malformed JWE: \(why)"
+        case .decryptionFailed: "JWE does not decrypt with this key"
+        }
+    }
+}
+
+/// JWE encryption to the TEE public key (RFC 7516/7518), content always A256GCM with the
+/// protected header's base64url as AAD. Key management: RSA1_5, RSA-OAEP, RSA-OAEP-256, or
+/// ECDH-ES+A256KW on P-256 — the algorithms guest-components' `crypto` crate can decrypt.
+public enum JWE {
+    public static let supportedAlgorithms = ["RSA1_5", "RSA-OAEP", "RSA-OAEP-256", "ECDH-ES+A256KW"]
+
+    /// Checks a tee-pubkey can be encrypted to, before a session is marked attested.
+    public static func validate(_ key: TeePubKey) throws(JWEError) {
+        _ = try Recipient(key)
+    }
+
+    public static func encrypt(_ plaintext: [UInt8], to key: TeePubKey) throws(JWEError) -> JWEResponse {
+        let recipient = try Recipient(key)
+        let cek = SymmetricKey(size: .bits256)
+        var header: [String: JSONValue] = ["alg": .string(key.alg), "enc": .string("A256GCM")]
+        let encryptedKey: [UInt8]
+        do {
+            switch recipient {
+            case .rsa(let publicKey, let padding):
+                encryptedKey = Array(try publicKey.encrypt(cek.withUnsafeBytes { Data($0) }, padding: padding))
+            case .ec(let publicKey):
+                let ephemeral = P256.KeyAgreement.PrivateKey()
+                let shared = try ephemeral.sharedSecretFromKeyAgreement(with: publicKey)
+                let kek = ConcatKDF.derive(shared, algorithm: key.alg, bits: 256)
+                encryptedKey = Array(try AES.KeyWrap.wrap(cek, using: kek))
+                let point = Array(ephemeral.publicKey.x963Representation)
+                header["epk"] = .object(["kty": .string("EC"), "crv": .string("P-256"),
+                                         "x": .string(Base64URL.encode(point[1..<33])), "y": .string(Base64URL.encode(point[33..<65]))])
+            }
+        } catch { throw .unsupportedKey("encryption failed: \(error)") }
+        let protected = Base64URL.encode(CanonicalJSON.serialize(.object(header)))
+        do {
+            let sealed = try AES.GCM.seal(plaintext, using: cek, authenticating: Array(protected.utf8))
+            return JWEResponse(protected: protected, encryptedKey: Base64URL.encode(encryptedKey),
+                               iv: Base64URL.encode(Array(sealed.nonce)), ciphertext: Base64URL.encode(sealed.ciphertext),
+                               tag: Base64URL.encode(sealed.tag))
+        } catch { throw .malformed("AES-GCM failed: \(error)") }
+    }
+
+    private enum Recipient {
+        case rsa(_RSA.Encryption.PublicKey, _RSA.Encryption.Padding)
+        case ec(P256.KeyAgreement.PublicKey)
+
+        init(_ key: TeePubKey) throws(JWEError) {
+            switch key {
+            case .rsa(let alg, let n, let e):
+                let padding: _RSA.Encryption.Padding
+                switch alg {
+                case "RSA1_5": padding = ._WEAK_AND_INSECURE_PKCS_V1_5
+                case "RSA-OAEP": padding = .PKCS1_OAEP
+                case "RSA-OAEP-256": padding = .PKCS1_OAEP_SHA256
+                default: throw .unsupportedKey("RSA alg \(alg) (use RSA-OAEP-256, RSA-OAEP or RSA1_5)")
+                }
+                guard let nBytes = Base64URL.decode(n), let eBytes = Base64URL.decode(e),
+                      let publicKey = try? _RSA.Encryption.PublicKey(n: nBytes, e: eBytes) else {
+                    throw .unsupportedKey("RSA n/e are not a valid base64url public key")
+                }
+                /// Security: short RSA keys would let a relay factor the key and read the secret.
+                guard publicKey.keySizeInBits >= 2048 else { throw .unsupportedKey("RSA key is \(publicKey.keySizeInBits) bits (2048 or more)") }
+                self = .rsa(publicKey, padding)
+            case .ec(let crv, let alg, let x, let y):
+                guard crv == "P-256" else { throw .unsupportedKey("EC curve \(crv) (P-256 only)") }
+                guard alg == "ECDH-ES+A256KW" else { throw .unsupportedKey("EC alg \(alg) (ECDH-ES+A256KW only)") }
+                guard let xb = Base64URL.decode(x), let yb = Base64URL.decode(y), xb.count == 32, yb.count == 32,
+                      let publicKey = try? P256.KeyAgreement.PublicKey(x963Representation: [0x04] + Array(xb) + Array(yb)) else {
+                    throw .unsupportedKey("EC x/y are not a P-256 point")
+                }
+                self = .ec(publicKey)
+            }
+        }
+    }
+}
+
+/// The Concat KDF of RFC 7518 §4.6.2 (NIST SP 800-56A §5.8.1) for ECDH-ES, one SHA-256 round:
+/// SHA-256(counter 1 ‖ Z ‖ len‖AlgorithmID ‖ len‖PartyUInfo ‖ len‖PartyVInfo ‖ keydatalen).
+/// swift-crypto offers only X9.63 and HKDF, so this wires its SHA-256 in the standard's order.
+enum ConcatKDF {
+    static func derive(_ secret: SharedSecret, algorithm: String, bits: Int) -> SymmetricKey {
+        func lengthPrefixed(_ bytes: [UInt8]) -> [UInt8] { bigEndian32(bytes.count) + bytes }
+        func bigEndian32(_ value: Int) -> [UInt8] { withUnsafeBytes(of: UInt32(truncatingIfNeeded: value).bigEndian, Array.init) }
+        var input = bigEndian32(1)
+        secret.withUnsafeBytes { input += Array($0) }
+        input += lengthPrefixed(Array(algorithm.utf8)) + lengthPrefixed([]) + lengthPrefixed([]) + bigEndian32(bits)
+        return SymmetricKey(data: Array(SHA256.hash(data: input)))
+    }
+}

@@ -1,0 +1,171 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+
+/// The HTTP face of the `KeyBroker`: Trustee's routes under `/kbs/v0`, plus Coffer's admin routes.
+/// Every failure is a JSON `ErrorInformation` with a 4xx (or 503) status; bodies are capped.
+public struct KBSServer: Sendable {
+    public let broker: KeyBroker
+    public let admin: AdminAuthenticator?
+    public var bodyLimit: Int
+
+    public init(broker: KeyBroker, admin: AdminAuthenticator?, bodyLimit: Int = 256 * 1024) {
+        self.broker = broker
+        self.admin = admin
+        self.bodyLimit = bodyLimit
+    }
+
+    public func router() -> Router<BasicRequestContext> {
+        let router = Router()
+        let kbs = router.group("kbs/v0")
+        kbs.post("auth") { request, _ in await respond { try await self.auth(request) } }
+        kbs.post("attest") { request, _ in await respond { try await self.attest(request) } }
+        kbs.get("resource/:repository/:type/:tag") { request, context in
+            await respond { try await self.getResource(request, context) }
+        }
+        kbs.post("resource/:repository/:type/:tag") { request, context in
+            await respond { try await self.putResource(request, context) }
+        }
+        kbs.delete("resource/:repository/:type/:tag") { request, context in
+            await respond { try await self.deleteResource(request, context) }
+        }
+        kbs.post("attestation-policy") { request, _ in
+            await respond {
+                try self.authorizeAdmin(request)
+                let policy: AttestationPolicy = try await self.decode(request, "attestation policy")
+                try await self.storeCall { try await self.broker.store.setAttestationPolicy(policy) }
+                return Self.json(status: .ok, ["status": "ok"])
+            }
+        }
+        kbs.post("resource-policy") { request, _ in
+            await respond {
+                try self.authorizeAdmin(request)
+                let policy: ResourcePolicy = try await self.decode(request, "resource policy")
+                try await self.storeCall { try await self.broker.store.setResourcePolicy(policy) }
+                return Self.json(status: .ok, ["status": "ok"])
+            }
+        }
+        kbs.get("audit") { request, _ in
+            await respond {
+                try self.authorizeAdmin(request)
+                let session = request.uri.queryParameters.get("session")
+                let limit = min(request.uri.queryParameters.get("limit", as: Int.self) ?? 100, 10_000)
+                let decisions = try await self.storeCall { try await self.broker.store.decisions(session: session, limit: max(limit, 1)) }
+                return Self.json(status: .ok, decisions)
+            }
+        }
+        kbs.get("signing-key") { _, _ in
+            Response(status: .ok, headers: [.contentType: "application/x-pem-file"],
+                     body: .init(byteBuffer: ByteBuffer(string: broker.publicKey.pemRepresentation)))
+        }
+        return router
+    }
+
+    func auth(_ request: Request) async throws -> Response {
+        let body: KBSRequest = try await decode(request, "Request")
+        let (session, challenge) = try broker.auth(body, now: Date())
+        var response = Self.json(status: .ok, challenge)
+        response.setCookie(Cookie(name: KBSProtocol.sessionCookie, value: session,
+                                  maxAge: Int(broker.configuration.sessionLifetime), path: "/kbs"))
+        return response
+    }
+
+    func attest(_ request: Request) async throws -> Response {
+        let body: KBSAttestation = try await decode(request, "Attestation")
+        let session = request.cookies[KBSProtocol.sessionCookie]?.value
+        let token = try await broker.attest(session: session, body, now: Date())
+        return Self.json(status: .ok, AttestationTokenResponse(token: token))
+    }
+
+    func getResource(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        let path = try Self.path(context)
+        let credential: KeyBroker.Credential?
+        if let authorization = request.headers[.authorization], authorization.hasPrefix("Bearer ") {
+            credential = .token(String(authorization.dropFirst(7)))
+        } else if let session = request.cookies[KBSProtocol.sessionCookie]?.value {
+            credential = .session(session)
+        } else {
+            credential = nil
+        }
+        let jwe = try await broker.resource(path, credential: credential, now: Date())
+        let body = Array((try? JSONEncoder().encode(jwe)) ?? Data())
+        return Response(status: .ok, headers: [.contentType: "application/json", Self.signatureHeader: broker.signBody(body)],
+                        body: .init(byteBuffer: ByteBuffer(bytes: body)))
+    }
+
+    func putResource(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        try authorizeAdmin(request)
+        let path = try Self.path(context)
+        let buffer = try await collect(request)
+        try await storeCall { try await self.broker.store.putResource(path.description, Array(buffer.readableBytesView)) }
+        return Self.json(status: .ok, ["status": "ok", "resource": path.description])
+    }
+
+    func deleteResource(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        try authorizeAdmin(request)
+        let path = try Self.path(context)
+        guard try await storeCall({ try await self.broker.store.deleteResource(path.description) }) else {
+            throw KBSFailure.notFound("resource \(path) does not exist")
+        }
+        return Self.json(status: .ok, ["status": "deleted", "resource": path.description])
+    }
+
+    /// The header carrying the KBS's ES256 signature over the response body (base64url r‖s).
+    public static let signatureHeader = HTTPField.Name("X-Coffer-KBS-Signature")!
+
+    func authorizeAdmin(_ request: Request) throws(KBSFailure) {
+        guard let admin else { throw KBSFailure(status: 403, type: "forbidden", detail: "admin API disabled: start the KBS with --admin-key") }
+        try admin.authorize(request.headers[.authorization], now: Date())
+    }
+
+    static func path(_ context: BasicRequestContext) throws(KBSFailure) -> ResourcePath {
+        try ResourcePath(context.parameters.get("repository") ?? "", context.parameters.get("type") ?? "", context.parameters.get("tag") ?? "")
+    }
+
+    func collect(_ request: Request) async throws(KBSFailure) -> ByteBuffer {
+        do { return try await request.body.collect(upTo: bodyLimit) } catch {
+            throw KBSFailure(status: 413, type: "too-large", detail: "request body exceeds \(bodyLimit) bytes")
+        }
+    }
+
+    func decode<T: Decodable>(_ request: Request, _ what: String) async throws(KBSFailure) -> T {
+        let buffer = try await collect(request)
+        do { return try JSONDecoder().decode(T.self, from: Data(buffer.readableBytesView)) } catch {
+            throw .badRequest("malformed \(what) JSON: \(Self.describe(error))")
+        }
+    }
+
+    func storeCall<T>(_ body: () async throws -> T) async throws(KBSFailure) -> T {
+        do { return try await body() } catch { throw KBSFailure(status: 503, type: "store", detail: "store unavailable; retry") }
+    }
+
+    static func describe(_ error: any Error) -> String {
+        switch error as? DecodingError {
+        case .keyNotFound(let key, let context)?: "missing field \"\(path(context.codingPath + [key]))\""
+        case .typeMismatch(_, let context)?, .valueNotFound(_, let context)?: "wrong type at \"\(path(context.codingPath))\""
+        case .dataCorrupted(let context)?: context.codingPath.isEmpty ? "not valid JSON" : "invalid \"\(path(context.codingPath))\": \(context.debugDescription)"
+        default: "not valid JSON"
+        }
+    }
+
+    static func path(_ keys: [any CodingKey]) -> String { keys.map(\.stringValue).joined(separator: ".") }
+
+    static func json(status: HTTPResponse.Status, _ value: some Encodable) -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .secondsSince1970
+        let data = (try? encoder.encode(value)) ?? Data("{}".utf8)
+        return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}
+
+/// Runs a handler and turns every thrown failure into its JSON 4xx; anything unforeseen becomes a
+/// 400 naming the request as unprocessable rather than a 500 (no internal detail leaks).
+func respond(_ body: () async throws -> Response) async -> Response {
+    do { return try await body() } catch let failure as KBSFailure {
+        return KBSServer.json(status: .init(code: failure.status), failure.information)
+    } catch {
+        return KBSServer.json(status: .badRequest, ErrorInformation(type: "bad-request", detail: "request could not be processed"))
+    }
+}

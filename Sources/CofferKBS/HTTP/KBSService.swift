@@ -1,0 +1,62 @@
+import CofferVerifier
+import Crypto
+import Foundation
+import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
+import Logging
+import NIOCore
+import NIOSSL
+
+/// `coffer kbs serve`: opens `$COFFER_HOME/kbs`, the SQLite store and the keys, and serves HTTP
+/// until SIGTERM/SIGINT. Prints `listening on http://HOST:PORT` (the real port, also for `:0`)
+/// once the socket is bound. Never logs request bodies, tokens or resource values.
+public struct KBSService: Sendable {
+    public var home: KBSHome
+    public var host: String
+    public var port: Int
+    public var configuration: KBSConfiguration
+    public var adminKey: P256.Signing.PublicKey?
+    /// HTTPS with `tls.crt`/`tls.key` from the KBS directory (self-signed, made on first start);
+    /// false is plain HTTP (`--insecure-http`, loopback tests only).
+    public var tls: Bool
+
+    public init(home: KBSHome, host: String, port: Int, configuration: KBSConfiguration, adminKey: P256.Signing.PublicKey?, tls: Bool) {
+        self.tls = tls
+        self.home = home
+        self.host = host
+        self.port = port
+        self.configuration = configuration
+        self.adminKey = adminKey
+    }
+
+    public func run(announce: @escaping @Sendable (String) -> Void) async throws {
+        try home.prepare()
+        let store = try await SQLiteStore.open(path: home.databasePath, masterKey: try home.masterKey())
+        let broker = KeyBroker(configuration: configuration, store: store, signingKey: try home.signingKey())
+        let server = KBSServer(broker: broker, admin: adminKey.map(AdminAuthenticator.init(publicKey:)))
+        var logger = Logger(label: "coffer-kbs")
+        logger.logLevel = .warning
+        let host = self.host
+        let scheme = tls ? "https" : "http"
+        var builder: HTTPServerBuilder = .http1()
+        if tls {
+            let tls = try TLSIdentity.loadOrCreate(in: home)
+            let configuration = TLSConfiguration.makeServerConfiguration(
+                certificateChain: try NIOSSLCertificate.fromPEMBytes(Array(tls.certificatePEM.utf8)).map { .certificate($0) },
+                privateKey: .privateKey(try NIOSSLPrivateKey(bytes: Array(tls.privateKeyPEM.utf8), format: .pem)))
+            builder = try .tls(.http1(), tlsConfiguration: configuration)
+        }
+        let app = Application(
+            router: server.router(),
+            server: builder,
+            configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: nil),
+            onServerRunning: { channel in announce("listening on \(scheme)://\(host):\(channel.localAddress?.port ?? 0)") },
+            logger: logger)
+        do { try await app.runService() } catch {
+            await store.close()
+            throw error
+        }
+        await store.close()
+    }
+}

@@ -1,0 +1,82 @@
+import CofferVerifier
+
+/// What a TEE's claims must show for its attestation to succeed. Defaults are as strict as
+/// Trustee's `default allow = false`: UpToDate only, no advisories, no debug, and a TEE without
+/// an entry is refused.
+public struct TEEAttestationPolicy: Codable, Sendable, Equatable {
+    public var tcbStatuses: [TCBStatus]
+    public var allowedAdvisoryIDs: [String]
+    /// Claim name (as `Claims.measurements` names it) → accepted values (lower-case hex).
+    public var referenceValues: [String: [String]]
+    public var allowDebug: Bool
+
+    public init(tcbStatuses: [TCBStatus] = [.upToDate], allowedAdvisoryIDs: [String] = [],
+                referenceValues: [String: [String]] = [:], allowDebug: Bool = false) {
+        self.tcbStatuses = tcbStatuses
+        self.allowedAdvisoryIDs = allowedAdvisoryIDs
+        self.referenceValues = referenceValues
+        self.allowDebug = allowDebug
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case tcbStatuses = "tcb_statuses", allowedAdvisoryIDs = "allowed_advisory_ids"
+        case referenceValues = "reference_values", allowDebug = "allow_debug"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        tcbStatuses = try c.decodeIfPresent([TCBStatus].self, forKey: .tcbStatuses) ?? [.upToDate]
+        allowedAdvisoryIDs = try c.decodeIfPresent([String].self, forKey: .allowedAdvisoryIDs) ?? []
+        referenceValues = try c.decodeIfPresent([String: [String]].self, forKey: .referenceValues) ?? [:]
+        allowDebug = try c.decodeIfPresent(Bool.self, forKey: .allowDebug) ?? false
+    }
+}
+
+/// The attestation policy: one entry per TEE (`sgx`, `tdx`, `snp`, `sample`).
+public struct AttestationPolicy: Codable, Sendable, Equatable {
+    public var tees: [String: TEEAttestationPolicy]
+
+    public init(tees: [String: TEEAttestationPolicy] = [:]) { self.tees = tees }
+
+    /// Evaluates verified claims. `devMode` is the server's `--dev`: the only way `sample`
+    /// evidence, which is not hardware-backed, can ever pass.
+    public func evaluate(_ claims: Claims, devMode: Bool) -> Denial? {
+        let tee = claims.tee.rawValue
+        /// Security: sample evidence is signed by a launcher key on the host; it proves nothing
+        /// about confidentiality, so only an explicitly development server accepts it.
+        if claims.tee == .sample || !claims.hardwareBacked {
+            guard devMode else {
+                return Denial(claim: "tee", expected: "hardware-backed evidence (sgx, tdx or snp)", actual: tee,
+                              reason: "sample evidence is not hardware-backed and is accepted only by a KBS started with --dev")
+            }
+        }
+        guard let policy = tees[tee] else {
+            return Denial(claim: "tee", expected: "a TEE with an attestation policy (\(tees.keys.sorted().joined(separator: ", ")))",
+                          actual: tee, reason: "no attestation policy for \(tee)")
+        }
+        if claims.tee != .sample {
+            guard let status = claims.tcbStatus, policy.tcbStatuses.contains(status) else {
+                return Denial(claim: "tcb_status", expected: "one of \(policy.tcbStatuses.map(\.rawValue).joined(separator: ", "))",
+                              actual: claims.tcbStatus?.rawValue ?? "none", reason: "TCB status not accepted")
+            }
+        }
+        if let advisory = claims.advisoryIDs.first(where: { !policy.allowedAdvisoryIDs.contains($0) }) {
+            return Denial(claim: "advisory_ids", expected: "only advisories in [\(policy.allowedAdvisoryIDs.joined(separator: ", "))]",
+                          actual: advisory, reason: "the platform is affected by an advisory the policy does not accept")
+        }
+        /// Security: a debuggable enclave or guest is readable by the host, so it never gets secrets
+        /// unless the policy opts in by name.
+        if !policy.allowDebug, claims.details["debug"] == "true" {
+            return Denial(claim: "debug", expected: "false", actual: "true", reason: "debug-mode TEE refused")
+        }
+        for name in policy.referenceValues.keys.sorted() {
+            let accepted = (policy.referenceValues[name] ?? []).map { $0.lowercased() }
+            let actual = claims.measurements[name]
+            guard let actual, accepted.contains(actual.lowercased()) else {
+                return Denial(claim: name, expected: accepted.count == 1 ? accepted[0] : "one of [\(accepted.joined(separator: ", "))]",
+                              actual: actual ?? "absent", reason: "measurement does not match the reference value")
+            }
+        }
+        return nil
+    }
+}

@@ -1,0 +1,85 @@
+import CofferVerifier
+
+/// Which workload identities may read which resource paths (`repository/type/tag`, `*` globs).
+public struct ResourceRule: Codable, Sendable, Equatable {
+    public var resources: [String]
+    /// TEE names this rule admits; absent admits any TEE that passed attestation.
+    public var tees: [String]?
+    /// Claim name → accepted values; every listed claim must match.
+    public var measurements: [String: [String]]?
+    /// Coffer image ids (hex digests) as the launcher binds them: SNP and sample `host_data`,
+    /// TDX `mr_config_id` (zero-padded). Matched as a prefix of the padded claim.
+    public var imageIDs: [String]?
+
+    public init(resources: [String], tees: [String]? = nil, measurements: [String: [String]]? = nil, imageIDs: [String]? = nil) {
+        self.resources = resources
+        self.tees = tees
+        self.measurements = measurements
+        self.imageIDs = imageIDs
+    }
+
+    enum CodingKeys: String, CodingKey { case resources, tees, measurements, imageIDs = "image_ids" }
+
+    /// The first claim of `claims` this rule does not admit, or nil if it admits them all.
+    func mismatch(_ claims: Claims) -> Denial? {
+        if let tees, !tees.contains(claims.tee.rawValue) {
+            return Denial(claim: "tee", expected: "one of [\(tees.joined(separator: ", "))]", actual: claims.tee.rawValue,
+                          reason: "resource policy does not admit this TEE")
+        }
+        for name in (measurements ?? [:]).keys.sorted() {
+            let accepted = (measurements?[name] ?? []).map { $0.lowercased() }
+            guard let actual = claims.measurements[name], accepted.contains(actual.lowercased()) else {
+                return Denial(claim: name, expected: "one of [\(accepted.joined(separator: ", "))]",
+                              actual: claims.measurements[name] ?? "absent", reason: "resource policy does not admit this workload")
+            }
+        }
+        if let imageIDs {
+            let claim = claims.tee == .tdx ? "mr_config_id" : "host_data"
+            let actual = claims.measurements[claim]?.lowercased() ?? ""
+            let ids = imageIDs.map { $0.lowercased() }
+            guard !actual.isEmpty, ids.contains(where: { !$0.isEmpty && actual.hasPrefix($0) }) else {
+                return Denial(claim: claim, expected: "an image id in [\(ids.joined(separator: ", "))]", actual: actual.isEmpty ? "absent" : actual,
+                              reason: "resource policy does not admit this image")
+            }
+        }
+        return nil
+    }
+}
+
+public struct ResourcePolicy: Codable, Sendable, Equatable {
+    public var rules: [ResourceRule]
+
+    public init(rules: [ResourceRule] = []) { self.rules = rules }
+
+    /// Allowed if some rule covering `path` admits the claims; otherwise the denial of the first
+    /// covering rule (or "no rule covers this path"). Default: nothing is readable.
+    public func evaluate(path: String, claims: Claims) -> Denial? {
+        let covering = rules.filter { rule in rule.resources.contains { Glob.matches($0, path) } }
+        guard !covering.isEmpty else {
+            return Denial(claim: "resource", expected: "a resource-policy rule covering \(path)", actual: path,
+                          reason: "no resource-policy rule allows this path")
+        }
+        var first: Denial?
+        for rule in covering {
+            guard let denial = rule.mismatch(claims) else { return nil }
+            if first == nil { first = denial }
+        }
+        return first
+    }
+}
+
+/// `*` matches any run of characters (including `/`); everything else matches itself.
+enum Glob {
+    static func matches(_ pattern: String, _ text: String) -> Bool {
+        let p = Array(pattern.utf8), t = Array(text.utf8)
+        var pi = 0, ti = 0, star = -1, mark = 0
+        while ti < t.count {
+            if pi < p.count, p[pi] == UInt8(ascii: "*") { star = pi; mark = ti; pi += 1 }
+            else if pi < p.count, p[pi] == t[ti] { pi += 1; ti += 1 }
+            else if star >= 0 { pi = star + 1; mark += 1; ti = mark }
+            else { return false }
+        }
+        while pi < p.count, p[pi] == UInt8(ascii: "*") { pi += 1 }
+        return pi == p.count
+    }
+}

@@ -1,0 +1,60 @@
+import Crypto
+
+/// The hash algorithms the binding may use (`kbs-types` `HashAlgorithm`, lower-case names).
+public enum BindingHash: String, Sendable, Codable, CaseIterable {
+    case sha256, sha384, sha512
+
+    public func digest(_ bytes: [UInt8]) -> [UInt8] {
+        switch self {
+        case .sha256: Array(SHA256.hash(data: bytes))
+        case .sha384: Array(SHA384.hash(data: bytes))
+        case .sha512: Array(SHA512.hash(data: bytes))
+        }
+    }
+
+    /// What the KBS selects from a Request's `supported-hash-algorithms`: SHA-384 when offered
+    /// (guest-components' default, what TDX and SNP tooling use), else the strongest offered.
+    /// A client that lists none gets SHA-384, the client's own default.
+    public static func select(from extraParams: JSONValue?) -> BindingHash? {
+        guard case .array(let offered)? = extraParams?[KBSProtocol.supportedHashAlgorithmsKey] else { return .sha384 }
+        let names = Set(offered.compactMap { $0.stringValue?.lowercased() })
+        for preferred in [BindingHash.sha384, .sha512, .sha256] where names.contains(preferred.rawValue) { return preferred }
+        return nil
+    }
+}
+
+/// The report-data binding as guest-components' `rcar_client.rs` computes it: the hash of the
+/// RFC 8785 canonical JSON of `{"tee-pubkey", "nonce", "additional-evidence"}`. The evidence's
+/// report data must begin with that digest.
+public enum ReportDataBinding {
+    public static func material(runtimeData: RuntimeData, additionalEvidence: String) -> [UInt8] {
+        CanonicalJSON.serialize(.object([
+            "tee-pubkey": runtimeData.teePubkey.json,
+            "nonce": .string(runtimeData.nonce),
+            "additional-evidence": .string(additionalEvidence),
+        ]))
+    }
+
+    public static func expected(runtimeData: RuntimeData, additionalEvidence: String, hash: BindingHash) -> [UInt8] {
+        hash.digest(material(runtimeData: runtimeData, additionalEvidence: additionalEvidence))
+    }
+
+    /// Security: without this check a valid quote captured from any other session (or a relay)
+    /// could be presented with the attacker's own key, and secrets would be encrypted to it.
+    public static func check(reportData: [UInt8], runtimeData: RuntimeData, additionalEvidence: String,
+                             hash: BindingHash) -> Denial? {
+        let digest = expected(runtimeData: runtimeData, additionalEvidence: additionalEvidence, hash: hash)
+        guard reportData.count >= digest.count, Array(reportData.prefix(digest.count)) == digest else {
+            return Denial(claim: "report_data",
+                          expected: "begins with \(hash.rawValue) of the runtime-data (nonce and tee-pubkey): \(hexString(digest))",
+                          actual: hexString(reportData),
+                          reason: "the evidence does not bind this session's nonce and TEE public key")
+        }
+        return nil
+    }
+
+    static func hexString(_ bytes: [UInt8]) -> String {
+        let digits = Array("0123456789abcdef")
+        return String(bytes.flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 0xF)]] })
+    }
+}

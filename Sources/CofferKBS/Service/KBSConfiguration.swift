@@ -1,0 +1,24 @@
+import CofferVerifier
+import Foundation
+
+public struct KBSConfiguration: Sendable {
+    /// `--dev`: accept `sample` evidence (never hardware-backed). Off by default.
+    public var devMode: Bool
+    public var trust: TrustAnchors
+    /// How long a challenge nonce may wait for its attestation.
+    public var nonceLifetime: TimeInterval
+    /// How long a session (and its cookie) lives from `auth`.
+    public var sessionLifetime: TimeInterval
+    public var tokenLifetime: TimeInterval
+    public var maxSessions: Int
+
+    public init(devMode: Bool = false, trust: TrustAnchors = TrustAnchors(), nonceLifetime: TimeInterval = 60,
+                sessionLifetime: TimeInterval = 300, tokenLifetime: TimeInterval = 300, maxSessions: Int = 100_000) {
+        self.devMode = devMode
+        self.trust = trust
+        self.nonceLifetime = nonceLifetime
+        self.sessionLifetime = sessionLifetime
+        self.tokenLifetime = tokenLifetime
+        self.maxSessions = maxSessions
+    }
+}

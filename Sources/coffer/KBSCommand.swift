@@ -1,0 +1,147 @@
+import ArgumentParser
+import CofferCore
+import CofferImage
+import CofferKBS
+import CofferVerifier
+import Crypto
+import Foundation
+
+/// `coffer kbs`: the key broker (Trustee KBS protocol 0.4.0) and its client.
+struct KBSCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "kbs",
+        abstract: "Key broker: release secrets only to attested workloads (Confidential Containers KBS protocol).",
+        subcommands: [KBSServe.self, KBSClientCommand.self, KBSExplain.self, KBSAdminToken.self, KBSAdmin.self])
+}
+
+/// Runs async work from a synchronous ArgumentParser command (the root command is synchronous).
+func blocking<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) throws -> T {
+    let outcome = BlockingOutcome<T>()
+    let done = DispatchSemaphore(value: 0)
+    Task {
+        do { outcome.result = .success(try await body()) } catch { outcome.result = .failure(error) }
+        done.signal()
+    }
+    done.wait()
+    guard let result = outcome.result else { throw CofferError(.internalError, "async command finished without a result") }
+    return try result.get()
+}
+
+final class BlockingOutcome<T>: @unchecked Sendable { var result: Result<T, any Error>? }
+
+func kbsHome(_ options: StoreOptions) -> KBSHome { KBSHome(directory: options.store.home + "/kbs") }
+
+func readPEM(_ path: String, _ flag: String) throws(CofferError) -> String {
+    String(decoding: try FileSystem.read(path), as: UTF8.self)
+}
+
+struct KBSServe: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "serve", abstract: "Run the key broker on loopback.")
+
+    @OptionGroup var storeOptions: StoreOptions
+    @Option(help: "HOST:PORT to listen on (port 0 picks a free one).") var listen: String = "127.0.0.1:8080"
+    @Flag(help: "Development mode: accept sample evidence (NOT hardware-backed).") var dev = false
+    @Flag(help: "Serve plain HTTP instead of HTTPS (loopback only, for tests).") var insecureHttp = false
+    @Option(help: "Admin public key (P-256 PEM); without it the admin API is disabled.") var adminKey: String?
+    @Option(help: "Trust sample evidence signed by this launcher public key (Ed25519 PEM); with --dev, default $COFFER_HOME/keys/launcher.pub.")
+    var sampleSigner: [String] = []
+
+    func run() throws {
+        try reportingErrors {
+            let parts = listen.split(separator: ":")
+            guard parts.count == 2, let port = Int(parts[1]), (0...65535).contains(port) else {
+                throw CofferError(.invalidInput, "--listen \(listen): expected HOST:PORT")
+            }
+            let host = String(parts[0])
+            /// Security: plain HTTP exposes tokens and cookies on the wire; only loopback is allowed.
+            guard !insecureHttp || ["127.0.0.1", "localhost", "::1"].contains(host) else {
+                throw CofferError(.invalidInput, "--insecure-http is for loopback only; \(host) is not a loopback address")
+            }
+            var trust = TrustAnchors()
+            var signers = sampleSigner
+            if dev, signers.isEmpty, FileSystem.exists(storeOptions.store.keysDirectory + "/launcher.pub") {
+                signers = [storeOptions.store.keysDirectory + "/launcher.pub"]
+            }
+            for path in signers {
+                guard let key = try? Curve25519.Signing.PublicKey(pemRepresentation: try readPEM(path, "--sample-signer")) else {
+                    throw CofferError(.invalidInput, "--sample-signer \(path): not an Ed25519 public key in PEM")
+                }
+                trust.sampleSigners.append(key)
+            }
+            var admin: P256.Signing.PublicKey?
+            if let adminKey {
+                guard let key = try? P256.Signing.PublicKey(pemRepresentation: try readPEM(adminKey, "--admin-key")) else {
+                    throw CofferError(.invalidInput, "--admin-key \(adminKey): not a P-256 public key in PEM")
+                }
+                admin = key
+            }
+            let service = KBSService(home: kbsHome(storeOptions), host: host, port: port,
+                                     configuration: KBSConfiguration(devMode: dev, trust: trust), adminKey: admin, tls: !insecureHttp)
+            if dev { FileHandle.standardError.write(Data("coffer kbs: --dev: sample evidence is accepted; it is NOT hardware-backed\n".utf8)) }
+            try blocking {
+                try await service.run { line in
+                    FileHandle.standardOutput.write(Data((line + "\n").utf8))
+                }
+            }
+        }
+    }
+}
+
+struct KBSExplain: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "explain", abstract: "Show the last decision recorded for a session.")
+
+    @OptionGroup var storeOptions: StoreOptions
+    @Argument(help: "The kbs-session-id.") var session: String
+
+    func run() throws {
+        try reportingErrors {
+            let home = kbsHome(storeOptions)
+            guard FileSystem.exists(home.databasePath) else { throw CofferError(.notFound, "\(home.databasePath): no KBS store here") }
+            let session = self.session
+            let decision = try blocking { () -> Decision? in
+                let store = try await SQLiteStore.open(path: home.databasePath, masterKey: try home.masterKey())
+                defer { Task { await store.close() } }
+                return try await store.decisions(session: session, limit: 1).first
+            }
+            guard let decision else { throw CofferError(.notFound, "no decision recorded for session \(session)") }
+            var lines = ["session \(decision.session)", "action  \(decision.action)", "tee     \(decision.tee)",
+                         "result  \(decision.allowed ? "allowed" : "denied")", "reason  \(decision.reason)"]
+            if let denial = decision.denial {
+                lines += ["claim   \(denial.claim)", "expected \(denial.expected)"]
+                if let actual = denial.actual { lines.append("actual  \(actual)") }
+            }
+            if !decision.claimsDigest.isEmpty { lines.append("claims  sha256:\(decision.claimsDigest)") }
+            print(lines.joined(separator: "\n"))
+            if !decision.allowed { throw ExitCode.failure }
+        }
+    }
+}
+
+struct KBSAdminToken: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "admin-token", abstract: "Print a short-lived admin bearer token.")
+
+    @Option(help: "Admin private key (P-256 PKCS#8 PEM); created with its .pub beside it if absent.") var key: String
+    @Option(help: "Lifetime in seconds (at most 300).") var lifetime: Int = 120
+
+    func run() throws {
+        try reportingErrors {
+            let signing = try AdminKey.load(key)
+            print(try AdminAuthenticator.token(key: signing, now: Date(), lifetime: TimeInterval(min(max(lifetime, 1), 300))))
+        }
+    }
+}
+
+enum AdminKey {
+    static func load(_ path: String) throws -> P256.Signing.PrivateKey {
+        if !FileSystem.exists(path) {
+            let key = P256.Signing.PrivateKey()
+            try AtomicFile.write(Data(key.pemRepresentation.utf8), to: path, mode: 0o600)
+            try AtomicFile.write(Data(key.publicKey.pemRepresentation.utf8), to: path + ".pub")
+            return key
+        }
+        guard let key = try? P256.Signing.PrivateKey(pemRepresentation: try readPEM(path, "--key")) else {
+            throw CofferError(.invalidInput, "\(path) is not a P-256 private key in PEM")
+        }
+        return key
+    }
+}
