@@ -1,0 +1,119 @@
+import CofferWire
+import Foundation
+
+/// How a workload run ended, with the boot's timings.
+public struct RunReport: Sendable {
+    public var ready: Ready
+    public var exit: ProcessExit
+    /// Host wall time from starting QEMU to the agent's `ready`.
+    public var secondsToReady: Double
+    /// Host wall time from starting QEMU to the workload's `exit`.
+    public var secondsToExit: Double
+}
+
+extension VMSupervisor {
+    /// Boots `vm`, sends `start` once the agent checks in, hands every `stdout`/`stderr` chunk to
+    /// `output` as it arrives, and returns when the workload has exited and QEMU has stopped.
+    ///
+    /// `deadline` bounds the boot (QEMU start to `ready`); the workload itself runs as long as it
+    /// runs. An agent `failure` frame is thrown as `VMMError.agentFailure`.
+    public func run(
+        _ vm: VMConfiguration, start: StartProcess, qemuLog: String, deadline seconds: Double,
+        output: (FrameKind, [UInt8]) -> Void
+    ) throws -> RunReport {
+        guard let executable = qemu ?? Self.qemuPath() else {
+            throw VMMError.missingTool(QEMUCommand.executable, package: QEMUCommand.package)
+        }
+        guard seconds.isFinite, seconds > 0, seconds < 86_400 else {
+            throw VMMError.invalidConfiguration("the boot deadline must be between 0 and 86400 seconds, not \(seconds)")
+        }
+        let arguments = try QEMUCommand.arguments(for: vm)
+        let startFrame = try start.frame.encoded()
+        let socket = try AgentSocket(path: vm.agentSocket)
+        defer { socket.close() }
+        try? FileManager.default.removeItem(atPath: vm.consoleLog)
+
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.standardInput = FileHandle.nullDevice
+        guard FileManager.default.createFile(atPath: qemuLog, contents: nil), let log = FileHandle(forWritingAtPath: qemuLog) else {
+            throw VMMError.file(path: qemuLog, reason: "cannot create QEMU's log")
+        }
+        defer { try? log.close() }
+        process.standardOutput = log
+        process.standardError = log
+
+        let clock = ContinuousClock()
+        let begun = clock.now
+        let bootEnd = begun + .milliseconds(Int64(seconds * 1000))
+        try process.run()
+        defer { Self.kill(process) }
+
+        var decoder = FrameDecoder()
+        var readyAt: (Ready, ContinuousClock.Instant)?
+        var exitAt: (ProcessExit, ContinuousClock.Instant)?
+        while true {
+            if let (exit, at) = exitAt, let (ready, readyInstant) = readyAt {
+                // The workload's status is in hand; the guest powers off next. A guest that does
+                // not is killed by the deferred kill, without losing the status.
+                if !process.isRunning || clock.now > at + .seconds(10) {
+                    return RunReport(
+                        ready: ready, exit: exit, secondsToReady: Self.seconds(readyInstant - begun),
+                        secondsToExit: Self.seconds(at - begun))
+                }
+            } else if !process.isRunning {
+                process.waitUntilExit()
+                // Frames may still be in the socket after QEMU exited.
+                while let bytes = try socket.poll(milliseconds: 0), !bytes.isEmpty { decoder.append(bytes) }
+                try handle(&decoder, &readyAt, &exitAt, clock: clock, output: output, startFrame: startFrame, socket: socket)
+                if exitAt != nil { continue }
+                if readyAt != nil {
+                    throw VMMError.protocolError(
+                        "the guest stopped without reporting the workload's exit. Last console lines:\n\(ConsoleLog.tail(vm.consoleLog))")
+                }
+                throw VMMError.vmExited(
+                    status: process.terminationStatus, consoleTail: ConsoleLog.tail(vm.consoleLog), qemuOutput: Self.text(qemuLog))
+            } else if readyAt == nil, clock.now >= bootEnd {
+                Self.kill(process)
+                throw VMMError.bootTimeout(seconds: seconds, consoleTail: ConsoleLog.tail(vm.consoleLog))
+            }
+            guard let bytes = try socket.poll(milliseconds: 50) else {
+                usleep(5_000)
+                continue
+            }
+            decoder.append(bytes)
+            try handle(&decoder, &readyAt, &exitAt, clock: clock, output: output, startFrame: startFrame, socket: socket)
+        }
+    }
+
+    /// Acts on every complete frame: `ready` (once, first) sends `start`; output goes to `output`;
+    /// `exit` ends the run; `failure` throws.
+    private func handle(
+        _ decoder: inout FrameDecoder, _ readyAt: inout (Ready, ContinuousClock.Instant)?,
+        _ exitAt: inout (ProcessExit, ContinuousClock.Instant)?, clock: ContinuousClock,
+        output: (FrameKind, [UInt8]) -> Void, startFrame: [UInt8], socket: AgentSocket
+    ) throws {
+        do {
+            while let frame = try decoder.next() {
+                /// The guest speaks in a fixed order: `ready`, then output, then one `exit`.
+                /// Anything else means a confused guest, and ends the run rather than being guessed at.
+                switch frame.kind {
+                case .ready where readyAt == nil:
+                    readyAt = (try Ready(frame), clock.now)
+                    try socket.send(startFrame)
+                case .stdout where readyAt != nil && exitAt == nil, .stderr where readyAt != nil && exitAt == nil:
+                    output(frame.kind, frame.payload)
+                case .exit where readyAt != nil && exitAt == nil:
+                    exitAt = (try ProcessExit(frame), clock.now)
+                case .failure:
+                    throw VMMError.agentFailure(try AgentFailure(frame))
+                default:
+                    throw VMMError.protocolError("unexpected \(frame.kind) frame from the guest")
+                }
+            }
+        } catch let error as WireError {
+            throw VMMError.protocolError("\(error)")
+        }
+    }
+}

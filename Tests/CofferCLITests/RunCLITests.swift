@@ -1,0 +1,112 @@
+import CofferTestSupport
+import Foundation
+import Testing
+
+/// `coffer run` through the real executable: images built with `coffer build`, booted with
+/// Debian's cloud kernel and the static agent under QEMU, the program run on the dm-verity root.
+@Suite(.serialized) struct RunCLITests: CofferCLIHarness {
+    let coffer = Repository.executable("coffer")
+    /// The kernel cache the VM tests share, so the kernel is downloaded once per checkout.
+    let kernelHome = "\(Repository.root())/.build-vm/home"
+    static let developmentLine = "coffer: development mode: plain VM under "
+
+    /// A fresh store that shares the cached guest kernel.
+    func storeWithKernel() throws -> TemporaryDirectory {
+        let setup = try run(coffer, ["setup", "--home", kernelHome])
+        guard setup.status == 0 else { throw TestFailure("coffer setup failed: \(setup.stderr)") }
+        let home = try TemporaryDirectory("coffer-home")
+        try FileManager.default.createSymbolicLink(atPath: home.file("kernel"), withDestinationPath: "\(kernelHome)/kernel")
+        return home
+    }
+
+    static let twoStreams = """
+        #include <stdio.h>
+        int main(int argc, char **argv) {
+            printf("to stdout: %d argument(s)\\n", argc);
+            fflush(stdout);
+            fprintf(stderr, "to stderr\\n");
+            return 7;
+        }
+
+        """
+
+    @Test func aStaticProgramsOutputAndExitCodeComeBackExactly() throws {
+        let home = try storeWithKernel()
+        let work = try TemporaryDirectory("coffer-run")
+        let program = try compile(Self.twoStreams, to: "two-streams", flags: ["-static"], in: work)
+        let image = try build(home.path, ["--binary", "\(program):/two-streams", "-t", "two:latest"])
+
+        let result = try coffer(home.path, ["run", "two:latest"])
+        #expect(result.status == 7, "\(result.stderr)")
+        #expect(result.stdout == "to stdout: 1 argument(s)\n")
+        let lines = result.stderr.split(separator: "\n", omittingEmptySubsequences: false)
+        #expect(lines.first?.hasPrefix(Self.developmentLine) == true, "\(result.stderr)")
+        #expect(lines.dropFirst().joined(separator: "\n") == "to stderr\n")
+
+        // Arguments after the image replace the image's cmd and follow its entrypoint.
+        let withArguments = try coffer(home.path, ["run", image.id, "a", "b"])
+        #expect(withArguments.status == 7)
+        #expect(withArguments.stdout == "to stdout: 3 argument(s)\n")
+    }
+
+    /// The argument follows the image's entrypoint (/usr/bin/sqrt), as in Docker.
+    @Test func aDynamicGlibcProgramRunsWithItsLibrariesFromTheImage() throws {
+        let home = try storeWithKernel()
+        let work = try TemporaryDirectory("coffer-run")
+        let program = try compile(Program.squareRoot, to: "sqrt", flags: ["-lm"], in: work)
+        _ = try build(home.path, ["--binary", "\(program):/usr/bin/sqrt", "-t", "sqrt:1"])
+
+        let result = try coffer(home.path, ["run", "--verbose", "sqrt:1", "16"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout == "sqrt 4.000\n")
+        #expect(result.stderr.contains("coffer: launch measurement sha256:"))
+        #expect(result.stderr.contains("coffer.verity="))
+    }
+
+    @Test func aShellOnABusyboxRootRunsACommandLine() throws {
+        let home = try storeWithKernel()
+        let work = try TemporaryDirectory("coffer-run")
+        try FileManager.default.createDirectory(atPath: work.file("root/bin"), withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: "/bin/busybox", toPath: work.file("root/bin/busybox"))
+        try FileManager.default.createSymbolicLink(atPath: work.file("root/bin/sh"), withDestinationPath: "busybox")
+        try sh("tar -C \(work.file("root")) -cf \(work.file("root.tar")) .")
+        _ = try build(home.path, ["--rootfs", work.file("root.tar"), "-t", "busybox:1", "-e", "GREETING=hello from the image"])
+
+        let result = try coffer(home.path, [
+            "run", "-e", "EXTRA=given", "busybox:1", "/bin/sh", "-c",
+            "echo hi; echo \"$GREETING, $EXTRA\"; echo written > /tmp/f && cat /tmp/f; touch /new && echo root writable; echo oops >&2; exit 3",
+        ])
+        #expect(result.status == 3, "\(result.stderr)")
+        #expect(result.stdout == "hi\nhello from the image, given\nwritten\nroot writable\n")
+        #expect(result.stderr.hasSuffix("oops\n"))
+        // A name that is not in PATH is the agent's error, reported in one line.
+        let missing = try coffer(home.path, ["run", "busybox:1", "no-such-program"])
+        #expect(missing.status == 1)
+        #expect(missing.stderr.contains("could not start the workload: no-such-program: not found"), "\(missing.stderr)")
+    }
+
+    /// One byte flipped in the program's first block after the build: the guest's verity device
+    /// refuses the block, execve fails with EIO, and `coffer run` reports an integrity error.
+    @Test func aTamperedRootIsRefusedByDmVerityInTheGuest() throws {
+        let home = try storeWithKernel()
+        let work = try TemporaryDirectory("coffer-run")
+        let program = try compile(Self.twoStreams, to: "two-streams", flags: ["-static"], in: work)
+        let image = try build(home.path, ["--binary", "\(program):/two-streams", "-t", "victim:1"])
+        let before = try coffer(home.path, ["run", "victim:1"])
+        #expect(before.status == 7, "\(before.stderr)")
+
+        // The only ELF file in the image: its header starts the program's first data block.
+        let erofs = rootfsImage(home.path, image.id)
+        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: erofs)))
+        let magic: [UInt8] = [0x7f, 0x45, 0x4c, 0x46]
+        let offset = try #require((0..<(bytes.count - 4)).first { bytes[$0..<$0 + 4].elementsEqual(magic) })
+        bytes[offset + 200] ^= 0x01
+        try Data(bytes).write(to: URL(fileURLWithPath: erofs))
+
+        let after = try coffer(home.path, ["run", "victim:1"])
+        #expect(after.status == 1)
+        #expect(after.stdout.isEmpty)
+        #expect(after.stderr.contains("coffer: integrity error in the guest: executing /two-streams: Input/output error"), "\(after.stderr)")
+        #expect(after.stderr.contains("dm-verity"))
+    }
+}
