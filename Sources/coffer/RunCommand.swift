@@ -65,6 +65,7 @@ struct RunCommand: ParsableCommand {
         FileHandle.standardError.write(Data(
             "coffer: development mode: plain VM under \(choice.accelerator.rawValue), not confidential (no TDX or SEV-SNP launch)\n".utf8))
 
+        let clock = ContinuousClock(), begun = clock.now
         let runDirectory = try RunDirectory(home: store.home)
         defer { runDirectory.remove() }
         let initramfs = try Initramfs(agent: try agentPath(), kernel: kernel)
@@ -82,13 +83,14 @@ struct RunCommand: ParsableCommand {
             log("  initramfs \(initramfs.digestHex)")
             log("  cmdline   \(measurement.commandLine)")
         }
+        let prepared = clock.now - begun
         let report = try VMSupervisor().run(
             vm, start: start, qemuLog: runDirectory.file("qemu.log"), deadline: bootTimeout
         ) { kind, bytes in
             (kind == .stderr ? FileHandle.standardError : FileHandle.standardOutput).write(Data(bytes))
         }
         if verbose {
-            log("ready after \(report.secondsToReady) s, \(report.exit) after \(report.secondsToExit) s")
+            log("prepared (initramfs, measurement) in \(prepared); from QEMU's start: ready after \(report.secondsToReady) s, workload \(report.exit) after \(report.secondsToExit) s; QEMU gone after \(clock.now - begun - prepared)")
         }
         return report.exit.shellStatus
     }
