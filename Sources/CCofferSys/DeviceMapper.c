@@ -75,3 +75,36 @@ fail: {
         return -1;
     }
 }
+
+int coffer_dm_status(const char *name, char *status, uint32_t capacity) {
+    if (capacity == 0 || strlen(name) >= DM_NAME_LEN) {
+        errno = EINVAL;
+        return -1;
+    }
+    int control = open("/dev/mapper/control", O_RDWR | O_CLOEXEC);
+    if (control < 0) return -1;
+    _Alignas(8) unsigned char buffer[COFFER_DM_BUFFER];
+    struct dm_ioctl *io = (struct dm_ioctl *)buffer;
+    dm_header(io, name, COFFER_DM_BUFFER);
+    // Without DM_STATUS_TABLE_FLAG the kernel returns each target's status (STATUSTYPE_INFO).
+    int result = ioctl(control, DM_TABLE_STATUS, io);
+    int saved = errno;
+    close(control);
+    if (result != 0) {
+        errno = saved;
+        return -1;
+    }
+    status[0] = 0;
+    if (io->target_count < 1 || (io->flags & DM_BUFFER_FULL_FLAG) || io->data_start + sizeof(struct dm_target_spec) >= io->data_size ||
+        io->data_size > COFFER_DM_BUFFER) {
+        errno = EPROTO;
+        return -1;
+    }
+    const char *text = (const char *)(buffer + io->data_start + sizeof(struct dm_target_spec));
+    size_t limit = io->data_size - io->data_start - sizeof(struct dm_target_spec);
+    size_t length = strnlen(text, limit);
+    if (length >= capacity) length = capacity - 1;
+    memcpy(status, text, length);
+    status[length] = 0;
+    return 0;
+}

@@ -40,6 +40,13 @@ public enum Agent {
             if root != nil {
                 let start = try Workload.awaitStart(on: channel)
                 let exit = try Workload(port: channel).run(start)
+                /// A tampered block the workload read is reported as such, not as whatever status
+                /// the workload chose after seeing EIO.
+                if try VerityRoot.corruptionDetected() {
+                    throw AgentFailure(
+                        .integrity,
+                        "the root file system failed dm-verity verification while \(start.argv[0]) ran (it \(exit)): a block read from the image does not match its measured root hash")
+                }
                 try channel.writeAll(exit.frame.encoded())
                 console.log("workload \(start.argv[0]) \(exit)")
             }

@@ -18,6 +18,7 @@ struct VerityRoot: Equatable {
     static let hashSerial = "coffer-hash"
     static let node = "/dev/coffer-root"
     static let newRoot = "/coffer/root"
+    static let deviceName = "coffer-root"
 
     var rootHash: String
     var salt: String
@@ -58,7 +59,7 @@ struct VerityRoot: Equatable {
         /// The only path from the untrusted disk to the workload: every block read through this
         /// device is hashed up to `rootHash`, which came from the measured command line.
         let device = try DeviceMapper.createReadOnly(
-            name: "coffer-root", target: "verity", sectors: dataBlocks &* 8, parameters: tableParameters(data: data, hash: hash), node: Self.node)
+            name: Self.deviceName, target: "verity", sectors: dataBlocks &* 8, parameters: tableParameters(data: data, hash: hash), node: Self.node)
         try Mount.mount(device, on: "/coffer/lower", type: "erofs", flags: UInt(MS_RDONLY | MS_NODEV))
         try Mount.mount("tmpfs", on: "/coffer/rw", type: "tmpfs", flags: UInt(MS_NODEV), data: "mode=0755")
         try Mount.makeDirectory("/coffer/rw/upper")
@@ -68,6 +69,14 @@ struct VerityRoot: Equatable {
             data: "lowerdir=/coffer/lower,upperdir=/coffer/rw/upper,workdir=/coffer/rw/work")
         try RootSwitch.enter(Self.newRoot)
         try Mount.mount("tmpfs", on: "/tmp", type: "tmpfs", flags: UInt(MS_NOSUID | MS_NODEV), data: "mode=1777")
+    }
+
+    /// Whether dm-verity has refused any block since the device was created: its status is "C"
+    /// once a block failed to verify, "V" while all verified. A workload that read a tampered
+    /// file saw EIO; this is how the agent tells the host the image was tampered with.
+    /// Fails closed: a status that cannot be read is an error, not a clean bill.
+    static func corruptionDetected() throws(SystemError) -> Bool {
+        try DeviceMapper.status(name: deviceName).hasPrefix("C")
     }
 
     /// The /dev node of the virtio disk whose serial is `serial`. virtio_blk probes

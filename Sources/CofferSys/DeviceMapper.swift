@@ -18,4 +18,12 @@ public enum DeviceMapper {
         guard coffer_mknod_block(node, major, minor) == 0 else { throw SystemError("mknod", node) }
         return node
     }
+
+    /// The status line of device `name`'s first target (DM_TABLE_STATUS, info type).
+    public static func status(name: String) throws(SystemError) -> String {
+        var buffer = [CChar](repeating: 0, count: 512)
+        guard coffer_dm_status(name, &buffer, UInt32(buffer.count)) == 0 else { throw SystemError("device-mapper status", name) }
+        // Sound: coffer_dm_status NUL-terminates within the buffer.
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
 }

@@ -109,4 +109,40 @@ import Testing
         #expect(after.stderr.contains("coffer: integrity error in the guest: executing /two-streams: Input/output error"), "\(after.stderr)")
         #expect(after.stderr.contains("dm-verity"))
     }
+
+    /// One byte flipped in a data file's block: the workload's read fails with EIO, its output and
+    /// status still come back, and `coffer run` reports the integrity error (the agent reads the
+    /// verity device's status after the workload ends) instead of the workload's status.
+    @Test func aTamperedFileReadByTheWorkloadIsReportedAsAnIntegrityError() throws {
+        let home = try storeWithKernel()
+        let work = try TemporaryDirectory("coffer-run")
+        try FileManager.default.createDirectory(atPath: work.file("root/bin"), withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: "/bin/busybox", toPath: work.file("root/bin/busybox"))
+        try FileManager.default.createSymbolicLink(atPath: work.file("root/bin/sh"), withDestinationPath: "busybox")
+        try work.write("root/data.txt", String(repeating: "Z", count: 16384))
+        try sh("tar -C \(work.file("root")) -cf \(work.file("root.tar")) .")
+        let image = try build(home.path, ["--rootfs", work.file("root.tar"), "-t", "data:1"])
+        let script = "wc -c < /data.txt; echo done; exit 4"
+        let before = try coffer(home.path, ["run", "data:1", "/bin/sh", "-c", script])
+        #expect(before.status == 4, "\(before.stderr)")
+        #expect(before.stdout == "16384\ndone\n")
+
+        // A block made only of the file's bytes: no metadata, no other file shares it.
+        let erofs = rootfsImage(home.path, image.id)
+        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: erofs)))
+        let block = try #require((0..<bytes.count / 4096).first { index in
+            bytes[index * 4096..<(index + 1) * 4096].allSatisfy { $0 == UInt8(ascii: "Z") }
+        })
+        bytes[block * 4096 + 7] ^= 0x01
+        try Data(bytes).write(to: URL(fileURLWithPath: erofs))
+
+        let after = try coffer(home.path, ["run", "data:1", "/bin/sh", "-c", script])
+        #expect(after.status == 1)
+        // busybox wc prints 0 after the failed read; the file's real size never comes back.
+        #expect(after.stdout.hasSuffix("done\n") && !after.stdout.contains("16384"), "\(after.stdout)")
+        #expect(after.stderr.contains("Input/output error"), "\(after.stderr)")
+        #expect(after.stderr.contains(
+            "coffer: integrity error in the guest: the root file system failed dm-verity verification while /bin/sh ran (it exited with status 4)"),
+            "\(after.stderr)")
+    }
 }

@@ -25,6 +25,10 @@ int coffer_open(const char *path, int flags, uint32_t mode);
 int coffer_dm_create_readonly(const char *name, const char *target, uint64_t sectors, const char *params,
                               uint32_t *major_out, uint32_t *minor_out);
 
+/// DM_TABLE_STATUS of device `name`: copies its first target's status line (for verity: "V" while
+/// every block read verified, "C" once one failed) into `status`, NUL-terminated.
+int coffer_dm_status(const char *name, char *status, uint32_t capacity);
+
 /// Steps of coffer_spawn's child, reported when one fails.
 enum {
     COFFER_SPAWN_STDIO = 1,
