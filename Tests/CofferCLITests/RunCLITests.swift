@@ -79,6 +79,10 @@ import Testing
         #expect(result.status == 3, "\(result.stderr)")
         #expect(result.stdout == "hi\nhello from the image, given\nwritten\nroot writable\n")
         #expect(result.stderr.hasSuffix("oops\n"))
+        // A numeric user and group, and a workload killed by a signal: 128 + 9, as a shell says.
+        let killed = try coffer(home.path, ["run", "--user", "1000:100", "busybox:1", "/bin/sh", "-c", "id -u; id -g; kill -9 $$"])
+        #expect(killed.status == 137, "\(killed.stderr)")
+        #expect(killed.stdout == "1000\n100\n")
         // A name that is not in PATH is the agent's error, reported in one line.
         let missing = try coffer(home.path, ["run", "busybox:1", "no-such-program"])
         #expect(missing.status == 1)
