@@ -22,34 +22,12 @@ extension VMSupervisor {
         _ vm: VMConfiguration, start: StartProcess, qemuLog: String, deadline seconds: Double,
         output: (FrameKind, [UInt8]) -> Void
     ) throws -> RunReport {
-        guard let executable = qemu ?? Self.qemuPath() else {
-            throw VMMError.missingTool(QEMUCommand.executable, package: QEMUCommand.package)
-        }
-        guard seconds.isFinite, seconds > 0, seconds < 86_400 else {
-            throw VMMError.invalidConfiguration("the boot deadline must be between 0 and 86400 seconds, not \(seconds)")
-        }
-        let arguments = try QEMUCommand.arguments(for: vm)
         let startFrame = try start.frame.encoded()
-        let socket = try AgentSocket(path: vm.agentSocket)
-        defer { socket.close() }
-        try? FileManager.default.removeItem(atPath: vm.consoleLog)
-
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.standardInput = FileHandle.nullDevice
-        guard FileManager.default.createFile(atPath: qemuLog, contents: nil), let log = FileHandle(forWritingAtPath: qemuLog) else {
-            throw VMMError.file(path: qemuLog, reason: "cannot create QEMU's log")
-        }
-        defer { try? log.close() }
-        process.standardOutput = log
-        process.standardError = log
-
         let clock = ContinuousClock()
         let begun = clock.now
         let bootEnd = begun + .milliseconds(Int64(seconds * 1000))
-        try process.run()
-        defer { Self.kill(process) }
+        let (process, socket) = try launch(vm, qemuLog: qemuLog, deadline: seconds)
+        defer { Self.stop(process, socket) }
 
         var decoder = FrameDecoder()
         var readyAt: (Ready, ContinuousClock.Instant)?
