@@ -49,6 +49,19 @@ import Testing
         #expect(withArguments.stdout == "to stdout: 3 argument(s)\n")
     }
 
+    /// A guest that cannot check in within the boot deadline is killed, the error quotes its
+    /// console, and nothing is left behind in the store's run directory.
+    @Test func aBootDeadlineThatPassesKillsTheGuestAndQuotesItsConsole() throws {
+        let home = try storeWithKernel()
+        let work = try TemporaryDirectory("coffer-run")
+        let program = try compile(Self.twoStreams, to: "two-streams", flags: ["-static"], in: work)
+        _ = try build(home.path, ["--binary", "\(program):/two-streams", "-t", "slow:1"])
+        let result = try coffer(home.path, ["run", "--boot-timeout", "0.3", "slow:1"])
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("coffer: the guest did not check in within 0.3 s; it was killed. Last console lines:"), "\(result.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: home.file("run")).isEmpty)
+    }
+
     /// The argument follows the image's entrypoint (/usr/bin/sqrt), as in Docker.
     @Test func aDynamicGlibcProgramRunsWithItsLibrariesFromTheImage() throws {
         let home = try storeWithKernel()
