@@ -63,6 +63,7 @@ let package = Package(
         .testTarget(name: "CofferCoreTests", dependencies: ["CofferCore"]),
         .testTarget(name: "CofferImageTests", dependencies: ["CofferImage", "CofferCore", "CofferTestSupport"]),
         .testTarget(name: "CofferWireTests", dependencies: ["CofferWire", "CofferCore"]),
+        .testTarget(name: "CofferAgentTests", dependencies: ["CofferAgent"]),
         .testTarget(name: "CofferVMMTests", dependencies: ["CofferVMM", "CofferWire", "CofferCore", "CofferTestSupport"]),
         .testTarget(name: "CofferVerifierTests", dependencies: ["CofferVerifier", "CofferEvidence", "CofferCore", "CofferTestSupport"]),
     ]

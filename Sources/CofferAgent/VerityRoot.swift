@@ -29,9 +29,13 @@ struct VerityRoot: Equatable {
     /// The values end up in the dm table verbatim, so they are checked here to be exactly what a
     /// verity table takes: a SHA-256 root hash (64 hex digits), a hex salt, a positive block count.
     static func parse(commandLine: String) throws(SystemError) -> VerityRoot? {
-        guard let argument = commandLine.split(whereSeparator: { $0 == " " || $0 == "\n" })
-            .last(where: { $0.hasPrefix(parameterName) })
-        else { return nil }
+        let arguments = commandLine.split(whereSeparator: { $0 == " " || $0 == "\n" }).filter { $0.hasPrefix(parameterName) }
+        guard let argument = arguments.first else { return nil }
+        /// Exactly one: with two, a verifier reading the measured command line could check one
+        /// root hash while the agent mounted the other.
+        guard arguments.count == 1 else {
+            throw SystemError("parse kernel command line", "\(arguments.count) coffer.verity= arguments", errno: EINVAL)
+        }
         let fields = argument.dropFirst(parameterName.count).split(separator: ",", omittingEmptySubsequences: false)
         guard fields.count == 3, fields[0].count == 64, isHex(fields[0]), isHex(fields[1]), fields[1].count <= 512,
             let blocks = UInt64(fields[2]), blocks > 0, blocks < (1 << 40)

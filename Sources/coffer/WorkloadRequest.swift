@@ -2,8 +2,9 @@ import CofferCore
 import CofferImage
 import CofferWire
 
-/// The `start` request for an image's program, Docker's way: the entrypoint followed by the
-/// command given on the command line, else by the image's cmd; the image's env then `-e`; the
+/// The `start` request for an image's program, Docker's way: the entrypoint (or `--entrypoint`)
+/// followed by the command given on the command line, else by the image's cmd (none with
+/// `--entrypoint`); the image's env then `-e`; the
 /// image's workdir; the image's user unless overridden.
 struct WorkloadRequest {
     var config: ImageConfig
@@ -13,7 +14,9 @@ struct WorkloadRequest {
     var user: String?
 
     func start() throws(CofferError) -> StartProcess {
-        let argv = (entrypoint.map { [$0] } ?? config.entrypoint) + (command.isEmpty ? config.cmd : command)
+        // As in Docker, a new entrypoint drops the image's cmd; arguments given still follow it.
+        let defaultArguments = entrypoint == nil ? config.cmd : []
+        let argv = (entrypoint.map { [$0] } ?? config.entrypoint) + (command.isEmpty ? defaultArguments : command)
         guard let program = argv.first, !program.isEmpty else {
             throw CofferError(.invalidInput, "the image has no entrypoint or cmd: give a command after the image name")
         }
