@@ -68,6 +68,8 @@ struct RunCommand: ParsableCommand {
         let clock = ContinuousClock(), begun = clock.now
         let runDirectory = try RunDirectory(home: store.home)
         defer { runDirectory.remove() }
+        let handlers = Self.stopOnInterrupt(removing: runDirectory)
+        defer { for handler in handlers { handler.cancel() } }
         let initramfs = try Initramfs(agent: try agentPath(), kernel: kernel)
         try initramfs.write(to: runDirectory.file("initramfs.cpio"))
         let vm = VMConfiguration(
@@ -93,6 +95,23 @@ struct RunCommand: ParsableCommand {
             log("prepared (initramfs, measurement) in \(prepared); from QEMU's start: ready after \(report.secondsToReady) s, workload \(report.exit) after \(report.secondsToExit) s; QEMU gone after \(clock.now - begun - prepared)")
         }
         return report.exit.shellStatus
+    }
+
+    /// Ctrl-C or SIGTERM: kill the VM, remove its run directory, exit 128+N. (Handled on a
+    /// dispatch queue, not in signal context, so waiting and removing files are allowed.)
+    static func stopOnInterrupt(removing directory: RunDirectory) -> [any DispatchSourceSignal] {
+        [SIGINT, SIGTERM].map { number in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler {
+                RunningVMs.killAll()
+                directory.remove()
+                FileHandle.standardError.write(Data("coffer: interrupted; the VM was killed\n".utf8))
+                Foundation.exit(128 + number)
+            }
+            source.resume()
+            return source
+        }
     }
 
     private func acceleratorRequest() throws -> AcceleratorRequest {

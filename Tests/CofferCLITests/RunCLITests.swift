@@ -162,4 +162,45 @@ import Testing
             "coffer: integrity error in the guest: the root file system failed dm-verity verification while /bin/sh ran (it exited with status 4)"),
             "\(after.stderr)")
     }
+
+    /// SIGTERM to `coffer run` while the workload runs: QEMU is killed, the run directory removed,
+    /// and coffer exits 128 + 15.
+    @Test func aTerminatedRunLeavesNoVMBehind() throws {
+        let home = try storeWithKernel()
+        let work = try TemporaryDirectory("coffer-run")
+        try FileManager.default.createDirectory(atPath: work.file("root/bin"), withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: "/bin/busybox", toPath: work.file("root/bin/busybox"))
+        try sh("tar -C \(work.file("root")) -cf \(work.file("root.tar")) .")
+        _ = try build(home.path, ["--rootfs", work.file("root.tar"), "-t", "sleeper:1"])
+
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: coffer)
+        process.arguments = ["run", "--home", home.path, "sleeper:1", "/bin/busybox", "sleep", "600"]
+        process.standardOutput = FileHandle.nullDevice
+        let errors = Pipe()
+        process.standardError = errors
+        try process.run()
+        // Wait (bounded) for the workload to be started: the agent logs `ready` to the console.
+        var started = false
+        for _ in 0..<600 where !started {
+            usleep(100_000)
+            let runs = (try? FileManager.default.contentsOfDirectory(atPath: home.file("run"))) ?? []
+            started = runs.contains { name in
+                let console = FileManager.default.contents(atPath: home.file("run/\(name)/console.log")) ?? Data()
+                return String(decoding: console, as: UTF8.self).contains("coffer-agent: ready after")
+            }
+        }
+        #expect(started)
+        kill(process.processIdentifier, SIGTERM)
+        process.waitUntilExit()
+        let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(process.terminationStatus == 128 + SIGTERM, "\(stderr)")
+        #expect(stderr.contains("coffer: interrupted; the VM was killed"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: home.file("run")).isEmpty)
+        let survivors = try FileManager.default.contentsOfDirectory(atPath: "/proc").filter { name in
+            guard Int(name) != nil, let line = FileManager.default.contents(atPath: "/proc/\(name)/cmdline") else { return false }
+            return String(decoding: line, as: UTF8.self).contains(home.path)
+        }
+        #expect(survivors.isEmpty, "processes still using \(home.path): \(survivors)")
+    }
 }

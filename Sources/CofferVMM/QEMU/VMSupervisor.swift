@@ -93,6 +93,7 @@ public struct VMSupervisor: Sendable {
         process.standardError = log
         do {
             try process.run()
+            RunningVMs.add(process.processIdentifier)
         } catch {
             socket.close()
             throw VMMError.file(path: executable, reason: "cannot start QEMU: \(error.localizedDescription)")
@@ -103,6 +104,7 @@ public struct VMSupervisor: Sendable {
     /// Kills QEMU if it still runs and removes the agent socket.
     static func stop(_ process: Process, _ socket: AgentSocket) {
         kill(process)
+        RunningVMs.remove(process.processIdentifier)
         socket.close()
     }
 
