@@ -60,6 +60,7 @@ struct Workload {
         for entry in open { _ = fcntl(entry.fd, F_SETFL, O_NONBLOCK) }
         var buffer = [UInt8](repeating: 0, count: 32768)
         var exit: ProcessExit?
+        var roundsAfterExit = 0
         while true {
             var descriptors = open.map { pollfd(fd: $0.fd, events: Int16(POLLIN), revents: 0) }
             _ = poll(&descriptors, nfds_t(descriptors.count), exit == nil ? 50 : 0)
@@ -85,8 +86,12 @@ struct Workload {
                 let (signaled, value) = Spawn.decode(status)
                 exit = signaled ? .signaled(UInt8(clamping: value)) : .exited(UInt8(truncatingIfNeeded: value))
             }
-            // Once the workload has exited, what its descendants still hold open is not waited for.
-            if let exit, drained || open.isEmpty { return exit }
+            // Once the workload has exited, what its descendants still hold open is not waited for:
+            // what is buffered is relayed, and a descendant that keeps writing gets 64 more rounds.
+            if let exit {
+                roundsAfterExit += 1
+                if drained || open.isEmpty || roundsAfterExit > 64 { return exit }
+            }
         }
     }
 
