@@ -4,30 +4,56 @@ import Glibc
 
 /// The guest agent: PID 1 of every Coffer VM.
 ///
-/// This slice brings the guest up to the point where the host can talk to it: pseudo file
-/// systems, kernel modules, the agent channel, a `ready` frame; then it powers the VM off.
+/// Brings the guest up (pseudo file systems, kernel modules, the verity root when the command line
+/// names one, the agent channel), checks in with `ready`, runs the workload the host's `start`
+/// asks for, relays its output and exit, and powers the VM off.
 public enum Agent {
     /// The virtio-serial port name the launcher gives the agent channel.
     public static let portName = "coffer.agent"
 
-    /// Runs the boot sequence and powers off. Any failure is written to the console (which the
-    /// launcher quotes when the guest never checks in) before powering off.
+    /// Runs the boot sequence and the workload, then powers off. Any failure is sent to the host as
+    /// a `failure` frame when the channel is open, and written to the console in any case (the
+    /// launcher quotes it when the guest never checks in).
     public static func main() -> Never {
         let console = Console()
         let started = bootNanoseconds()
+        var port: FileDescriptor?
         do {
             try BootSequence.mountPseudoFileSystems()
             let modules = try BootSequence.loadModules()
             let loaded = bootNanoseconds()
-            let port = try AgentPort.open(named: portName)
-            defer { port.close() }
+            let channel = try AgentPort.open(named: portName)
+            port = channel
+            let root: VerityRoot?
+            do {
+                let commandLine = String(decoding: try readFile("/proc/cmdline") ?? [], as: UTF8.self)
+                root = try VerityRoot.parse(commandLine: commandLine)
+                try root?.mountAndEnter()
+            } catch {
+                throw AgentFailure(.root, "setting up the dm-verity root failed: \(error)")
+            }
             let ready = Ready(bootNanoseconds: bootNanoseconds(), modulesLoaded: UInt16(clamping: modules))
-            try port.writeAll(ready.frame.encoded())
+            try channel.writeAll(ready.frame.encoded())
             console.log(
                 "ready after \(ready.bootNanoseconds / 1_000_000) ms: started at \(started / 1_000_000) ms, "
-                    + "\(modules) modules in \((loaded &- started) / 1_000_000) ms, port in \((ready.bootNanoseconds &- loaded) / 1_000_000) ms")
+                    + "\(modules) modules in \((loaded &- started) / 1_000_000) ms, port and root in \((ready.bootNanoseconds &- loaded) / 1_000_000) ms")
+            if root != nil {
+                let start = try Workload.awaitStart(on: channel)
+                let exit = try Workload(port: channel).run(start)
+                /// A tampered block the workload read is reported as such, not as whatever status
+                /// the workload chose after seeing EIO.
+                if try VerityRoot.corruptionDetected() {
+                    throw AgentFailure(
+                        .integrity,
+                        "the root file system failed dm-verity verification while \(start.argv[0]) ran (it \(exit)): a block read from the image does not match its measured root hash")
+                }
+                try channel.writeAll(exit.frame.encoded())
+                console.log("workload \(start.argv[0]) \(exit)")
+            }
         } catch {
-            console.log("boot failed: \(error)")
+            let failure = error as? AgentFailure ?? AgentFailure(.start, "\(error)")
+            console.log("failed: \(failure.message)")
+            if let port { try? port.writeAll(failure.frame.encoded()) }
         }
         let refusal = Power.off()
         console.log("\(refusal)")

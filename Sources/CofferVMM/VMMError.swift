@@ -1,4 +1,5 @@
 import CofferCore
+import CofferWire
 
 /// What can go wrong preparing or running a micro-VM, in words a user can act on.
 public enum VMMError: Error, Sendable, CustomStringConvertible, CofferErrorConvertible {
@@ -22,6 +23,8 @@ public enum VMMError: Error, Sendable, CustomStringConvertible, CofferErrorConve
     case vmExited(status: Int32, consoleTail: String, qemuOutput: String)
     /// The guest sent something the launcher cannot accept.
     case protocolError(String)
+    /// The agent reported that it could not set up the root or start the workload.
+    case agentFailure(AgentFailure)
 
     public var description: String {
         switch self {
@@ -41,6 +44,13 @@ public enum VMMError: Error, Sendable, CustomStringConvertible, CofferErrorConve
             "QEMU exited with status \(status) before the guest checked in."
                 + (qemu.isEmpty ? "" : " QEMU said: \(qemu)") + " Last console lines:\n\(tail)"
         case .protocolError(let reason): "agent channel: \(reason)"
+        case .agentFailure(let failure):
+            switch failure.reason {
+            case .integrity: "integrity error in the guest: \(failure.message)"
+            case .root: "the guest could not mount the image: \(failure.message)"
+            case .start: "the guest could not start the workload: \(failure.message)"
+            case .protocolViolation: "the guest refused the launcher's request: \(failure.message)"
+            }
         }
     }
 
@@ -51,6 +61,7 @@ public enum VMMError: Error, Sendable, CustomStringConvertible, CofferErrorConve
         case .invalidConfiguration: CofferError(.invalidInput, description)
         case .kernelModule, .kernelPackage: CofferError(.unsupported, description)
         case .protocolError: CofferError(.integrity, description)
+        case .agentFailure(let failure): CofferError(failure.reason == .integrity ? .integrity : .system, description)
         default: CofferError(.system, description)
         }
     }

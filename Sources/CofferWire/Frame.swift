@@ -49,10 +49,25 @@ public struct FrameKind: RawRepresentable, Hashable, Sendable, CustomStringConve
 
     /// Guest → host: the agent is up and the channel works. Payload: `Ready`.
     public static let ready = FrameKind(rawValue: 0x01)
+    /// Host → guest: run the workload. Payload: `StartProcess`.
+    public static let start = FrameKind(rawValue: 0x02)
+    /// Guest → host: bytes the workload wrote to its standard output. Payload: the bytes.
+    public static let stdout = FrameKind(rawValue: 0x03)
+    /// Guest → host: bytes the workload wrote to its standard error. Payload: the bytes.
+    public static let stderr = FrameKind(rawValue: 0x04)
+    /// Guest → host: the workload ended. Payload: `ProcessExit`.
+    public static let exit = FrameKind(rawValue: 0x05)
+    /// Guest → host: the agent could not do what was asked. Payload: `AgentFailure`.
+    public static let failure = FrameKind(rawValue: 0x06)
 
     public var description: String {
         switch self {
         case .ready: "ready"
+        case .start: "start"
+        case .stdout: "stdout"
+        case .stderr: "stderr"
+        case .exit: "exit"
+        case .failure: "failure"
         default: "kind 0x\(Hex.encode([rawValue]))"
         }
     }

@@ -10,7 +10,8 @@ struct Coffer: ParsableCommand {
         abstract: "Build measured images and run them in confidential micro-VMs.",
         subcommands: [
             BuildCommand.self, ImagesCommand.self, InspectCommand.self, RemoveImageCommand.self,
-            VerifyCommand.self, KeyCommand.self, AttestCommand.self, SetupCommand.self, KBSCommand.self,
+            VerifyCommand.self, KeyCommand.self, AttestCommand.self, SetupCommand.self, RunCommand.self,
+            KBSCommand.self,
         ]
     )
 }

@@ -41,3 +41,32 @@ import Testing
         #expect(throws: VMMError.self) { try QEMUCommand.arguments(for: bad) }
     }
 }
+
+@Suite struct QEMUDiskTests {
+    @Test func readOnlyDisksCarryTheirSerials() throws {
+        let root = try VerityRootDisks(
+            dataPath: "/i/rootfs.erofs", hashPath: "/i/a,b.verity", rootHash: String(repeating: "ab", count: 32),
+            salt: "00ff", dataBlocks: 187)
+        let vm = VMConfiguration(
+            kernel: "/k", initramfs: "/r", extraKernelArguments: [root.kernelArgument], accelerator: .kvm,
+            agentSocket: "/s", consoleLog: "/c", readOnlyDisks: root.disks)
+        let arguments = try QEMUCommand.arguments(for: vm)
+        #expect(Array(arguments.suffix(8)) == [
+            "-drive", "file=/i/rootfs.erofs,format=raw,if=none,readonly=on,id=disk0",
+            "-device", "virtio-blk-device,drive=disk0,serial=coffer-data",
+            "-drive", "file=/i/a,,b.verity,format=raw,if=none,readonly=on,id=disk1",
+            "-device", "virtio-blk-device,drive=disk1,serial=coffer-hash",
+        ])
+        #expect(QEMUCommand.kernelCommandLine(for: vm).hasSuffix(" coffer.verity=\(String(repeating: "ab", count: 32)),00ff,187"))
+    }
+
+    @Test func verityParametersTheAgentCannotUseAreRefusedOnTheHost() {
+        let hash = String(repeating: "0", count: 64)
+        #expect(throws: VMMError.self) { try VerityRootDisks(dataPath: "/d", hashPath: "/h", rootHash: "abc", salt: "", dataBlocks: 1) }
+        #expect(throws: VMMError.self) { try VerityRootDisks(dataPath: "/d", hashPath: "/h", rootHash: hash, salt: "zz", dataBlocks: 1) }
+        #expect(throws: VMMError.self) { try VerityRootDisks(dataPath: "/d", hashPath: "/h", rootHash: hash, salt: "", dataBlocks: 0) }
+        #expect(throws: VMMError.self) {
+            try VerityRootDisks(dataPath: "/d", hashPath: "/h", rootHash: hash, salt: "", dataBlocks: 1, dataBlockSize: 512)
+        }
+    }
+}

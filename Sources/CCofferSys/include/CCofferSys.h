@@ -18,4 +18,43 @@ int coffer_power_off(void);
 /// open(2) with O_CLOEXEC added; `mode` is used when `flags` has O_CREAT.
 int coffer_open(const char *path, int flags, uint32_t mode);
 
+/// Creates device-mapper device `name` with one read-only `target` of `sectors` 512-byte sectors
+/// and parameter string `params`, and activates it (DM_DEV_CREATE, DM_TABLE_LOAD, DM_DEV_SUSPEND
+/// to resume). On success stores the new block device's major and minor. On failure removes what
+/// it created and returns -1 with errno set.
+int coffer_dm_create_readonly(const char *name, const char *target, uint64_t sectors, const char *params,
+                              uint32_t *major_out, uint32_t *minor_out);
+
+/// DM_TABLE_STATUS of device `name`: copies its first target's status line (for verity: "V" while
+/// every block read verified, "C" once one failed) into `status`, NUL-terminated.
+int coffer_dm_status(const char *name, char *status, uint32_t capacity);
+
+/// Steps of coffer_spawn's child, reported when one fails.
+enum {
+    COFFER_SPAWN_STDIO = 1,
+    COFFER_SPAWN_GROUP = 2,
+    COFFER_SPAWN_USER = 3,
+    COFFER_SPAWN_CWD = 4,
+    COFFER_SPAWN_EXEC = 5,
+};
+
+/// fork + (in the child) setsid, stdio dup2, setgroups/setgid/setuid, chdir, execve. Returns the
+/// child's pid once execve succeeded; 0 when the child failed before or at execve (then
+/// `failed_step` and `failed_errno` say where and why, and the child has been reaped); -1 with
+/// errno when fork itself failed.
+int coffer_spawn(const char *path, char *const argv[], char *const envp[], const char *cwd, uint32_t uid, uint32_t gid,
+                 int stdin_fd, int stdout_fd, int stderr_fd, int32_t *failed_step, int32_t *failed_errno);
+
+/// mknod(2) of a block device node, mode 0600 (makedev is a macro Swift cannot call).
+int coffer_mknod_block(const char *path, uint32_t major_number, uint32_t minor_number);
+
+/// pipe2(2) with O_CLOEXEC (glibc declares pipe2 only under _GNU_SOURCE).
+int coffer_pipe_cloexec(int fds[2]);
+
+/// The wait(2) status macros.
+int coffer_wait_status_exited(int status);
+int coffer_wait_status_code(int status);
+int coffer_wait_status_signaled(int status);
+int coffer_wait_status_signal(int status);
+
 #endif

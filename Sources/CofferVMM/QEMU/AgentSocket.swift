@@ -45,6 +45,24 @@ final class AgentSocket {
         listener = -1
     }
 
+    /// Writes all of `bytes` to the connected guest, waiting while the socket is full.
+    func send(_ bytes: [UInt8]) throws {
+        guard connection >= 0 else { throw VMMError.protocolError("QEMU has not connected to the agent socket") }
+        var sent = 0
+        while sent < bytes.count {
+            // Sound: the range lies inside `bytes`, which outlives the call.
+            let count = bytes.withUnsafeBytes { write(connection, $0.baseAddress! + sent, $0.count - sent) }
+            if count > 0 {
+                sent += count
+            } else if count < 0, errno == EAGAIN || errno == EINTR {
+                var descriptor = pollfd(fd: connection, events: Int16(POLLOUT), revents: 0)
+                _ = Glibc.poll(&descriptor, 1, 100)
+            } else {
+                throw VMMError.protocolError("writing the agent socket failed: \(String(cString: strerror(errno)))")
+            }
+        }
+    }
+
     /// Waits up to `milliseconds` for QEMU to connect or for bytes from the guest. Returns the
     /// bytes received (empty when none yet); nil once the peer has closed the connection.
     func poll(milliseconds: Int32) throws -> [UInt8]? {

@@ -38,6 +38,15 @@ public enum QEMUCommand {
             "-chardev", "socket,id=agent,path=\(optionValue(vm.agentSocket))",
             "-device", "virtserialport,chardev=agent,name=coffer.agent",
         ]
+        for (index, disk) in vm.readOnlyDisks.enumerated() {
+            guard disk.serial.utf8.count <= 20, !disk.serial.isEmpty,
+                disk.serial.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") })
+            else { throw .invalidConfiguration("disk serial \(disk.serial) must be 1-20 letters, digits or '-'") }
+            arguments += [
+                "-drive", "file=\(optionValue(disk.path)),format=raw,if=none,readonly=on,id=disk\(index)",
+                "-device", "virtio-blk-device,drive=disk\(index),serial=\(disk.serial)",
+            ]
+        }
         return arguments
     }
 

@@ -16,11 +16,25 @@ public struct VMConfiguration: Sendable, Equatable {
     public var agentSocket: String
     /// Where the guest's serial console is written.
     public var consoleLog: String
+    /// Read-only virtio-blk disks. The guest finds each by its serial number
+    /// (`/sys/block/vdX/serial`), not by its order.
+    public var readOnlyDisks: [Disk]
+
+    public struct Disk: Sendable, Equatable {
+        public var path: String
+        /// At most 20 bytes (virtio-blk's serial field), letters, digits and '-'.
+        public var serial: String
+        public init(path: String, serial: String) {
+            self.path = path
+            self.serial = serial
+        }
+    }
 
     public init(
         kernel: String, initramfs: String, extraKernelArguments: [String] = [], memoryMiB: Int = 256, cpus: Int = 1,
-        accelerator: Accelerator, tscKilohertz: Int? = nil, agentSocket: String, consoleLog: String
+        accelerator: Accelerator, tscKilohertz: Int? = nil, agentSocket: String, consoleLog: String, readOnlyDisks: [Disk] = []
     ) {
+        self.readOnlyDisks = readOnlyDisks
         self.kernel = kernel
         self.initramfs = initramfs
         self.extraKernelArguments = extraKernelArguments

@@ -23,34 +23,12 @@ public struct VMSupervisor: Sendable {
     /// Boots `vm`, waits for the agent's `ready` frame and for the guest to power off, all within
     /// `deadline` seconds. QEMU's own messages go to `qemuLog`.
     public func bootUntilPowerOff(_ vm: VMConfiguration, qemuLog: String, deadline seconds: Double) throws -> BootReport {
-        guard let executable = qemu ?? Self.qemuPath() else {
-            throw VMMError.missingTool(QEMUCommand.executable, package: QEMUCommand.package)
-        }
-        guard seconds.isFinite, seconds > 0, seconds < 86_400 else {
-            throw VMMError.invalidConfiguration("the boot deadline must be between 0 and 86400 seconds, not \(seconds)")
-        }
-        let arguments = try QEMUCommand.arguments(for: vm)
-        let socket = try AgentSocket(path: vm.agentSocket)
-        defer { socket.close() }
-        try? FileManager.default.removeItem(atPath: vm.consoleLog)
-
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.standardInput = FileHandle.nullDevice
-        guard FileManager.default.createFile(atPath: qemuLog, contents: nil), let log = FileHandle(forWritingAtPath: qemuLog) else {
-            throw VMMError.file(path: qemuLog, reason: "cannot create QEMU's log")
-        }
-        defer { try? log.close() }
-        process.standardOutput = log
-        process.standardError = log
-
         let clock = ContinuousClock()
         let start = clock.now
         let end = start + .milliseconds(Int64(seconds * 1000))
-        try process.run()
+        let (process, socket) = try launch(vm, qemuLog: qemuLog, deadline: seconds)
         // Whatever happens below, QEMU does not outlive this call.
-        defer { Self.kill(process) }
+        defer { Self.stop(process, socket) }
 
         var decoder = FrameDecoder()
         var ready: (Ready, ContinuousClock.Instant)?
@@ -86,6 +64,48 @@ public struct VMSupervisor: Sendable {
                 throw VMMError.protocolError("\(error)")
             }
         }
+    }
+
+    /// Checks the deadline and the configuration, listens on the agent socket and starts QEMU with
+    /// its output to `qemuLog`. The caller stops both with `stop` when done.
+    func launch(_ vm: VMConfiguration, qemuLog: String, deadline seconds: Double) throws -> (Process, AgentSocket) {
+        guard let executable = qemu ?? Self.qemuPath() else {
+            throw VMMError.missingTool(QEMUCommand.executable, package: QEMUCommand.package)
+        }
+        guard seconds.isFinite, seconds > 0, seconds < 86_400 else {
+            throw VMMError.invalidConfiguration("the boot deadline must be between 0 and 86400 seconds, not \(seconds)")
+        }
+        let arguments = try QEMUCommand.arguments(for: vm)
+        let socket = try AgentSocket(path: vm.agentSocket)
+        try? FileManager.default.removeItem(atPath: vm.consoleLog)
+
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.standardInput = FileHandle.nullDevice
+        guard FileManager.default.createFile(atPath: qemuLog, contents: nil), let log = FileHandle(forWritingAtPath: qemuLog) else {
+            socket.close()
+            throw VMMError.file(path: qemuLog, reason: "cannot create QEMU's log")
+        }
+        // QEMU holds its own copy of the descriptor once started.
+        defer { try? log.close() }
+        process.standardOutput = log
+        process.standardError = log
+        do {
+            try process.run()
+            RunningVMs.add(process.processIdentifier)
+        } catch {
+            socket.close()
+            throw VMMError.file(path: executable, reason: "cannot start QEMU: \(error.localizedDescription)")
+        }
+        return (process, socket)
+    }
+
+    /// Kills QEMU if it still runs and removes the agent socket.
+    static func stop(_ process: Process, _ socket: AgentSocket) {
+        kill(process)
+        RunningVMs.remove(process.processIdentifier)
+        socket.close()
     }
 
     static func kill(_ process: Process) {
