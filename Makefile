@@ -21,7 +21,7 @@ test: deps agent
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 
-demo: build
+demo: build agent
 	scripts/demo
 
 # Benchmarks compare Coffer with a reference in one run and print ratios (docs/benchmarks.md).
