@@ -75,7 +75,9 @@ import Testing
         guard case .bootTimeout(_, let tail) = error else { throw TestFailure("expected a timeout, got \(error)") }
         #expect(tail.contains("coffer-test: init is hanging"))
         #expect("\(error)".contains("did not check in within 20.0 s"))
-        // The socket is gone and QEMU with it: nothing holds the console file open for writing.
+        // The socket is gone and QEMU with it: no process runs with this test's initramfs.
         #expect(!FileManager.default.fileExists(atPath: vm.agentSocket))
+        let survivors = try run("pgrep", ["-f", directory.file("hang.cpio")])
+        #expect(survivors.stdout.isEmpty, "QEMU outlived its deadline: pid \(survivors.stdout)")
     }
 }

@@ -1,3 +1,4 @@
+import CofferCore
 import CofferWire
 import Foundation
 
@@ -42,7 +43,7 @@ extension VMSupervisor {
                     ready: ready, exit: exit, secondsToReady: Self.seconds(readyInstant - begun),
                     secondsToExit: Self.seconds(at - begun))
             } else if !process.isRunning {
-                process.waitUntilExit()
+                process.wait()
                 // Frames may still be in the socket after QEMU exited.
                 while let bytes = try socket.poll(milliseconds: 0), !bytes.isEmpty { decoder.append(bytes) }
                 try handle(&decoder, &readyAt, &exitAt, clock: clock, output: output, startFrame: startFrame, socket: socket)

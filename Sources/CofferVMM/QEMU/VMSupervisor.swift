@@ -1,3 +1,4 @@
+import CofferCore
 import CofferWire
 import Foundation
 
@@ -34,7 +35,7 @@ public struct VMSupervisor: Sendable {
         var ready: (Ready, ContinuousClock.Instant)?
         while true {
             if !process.isRunning {
-                process.waitUntilExit()
+                process.wait()
                 guard let (message, readyAt) = ready else {
                     throw VMMError.vmExited(
                         status: process.terminationStatus, consoleTail: ConsoleLog.tail(vm.consoleLog),
@@ -68,7 +69,7 @@ public struct VMSupervisor: Sendable {
 
     /// Checks the deadline and the configuration, listens on the agent socket and starts QEMU with
     /// its output to `qemuLog`. The caller stops both with `stop` when done.
-    func launch(_ vm: VMConfiguration, qemuLog: String, deadline seconds: Double) throws -> (Process, AgentSocket) {
+    func launch(_ vm: VMConfiguration, qemuLog: String, deadline seconds: Double) throws -> (ChildProcess, AgentSocket) {
         guard let executable = qemu ?? Self.qemuPath() else {
             throw VMMError.missingTool(QEMUCommand.executable, package: QEMUCommand.package)
         }
@@ -79,39 +80,35 @@ public struct VMSupervisor: Sendable {
         let socket = try AgentSocket(path: vm.agentSocket)
         try? FileManager.default.removeItem(atPath: vm.consoleLog)
 
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.standardInput = FileHandle.nullDevice
-        guard FileManager.default.createFile(atPath: qemuLog, contents: nil), let log = FileHandle(forWritingAtPath: qemuLog) else {
+        let log = open(qemuLog, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard log >= 0 else {
             socket.close()
             throw VMMError.file(path: qemuLog, reason: "cannot create QEMU's log")
         }
-        // QEMU holds its own copy of the descriptor once started.
-        defer { try? log.close() }
-        process.standardOutput = log
-        process.standardError = log
+        // QEMU holds its own copies of the descriptor once started.
+        defer { close(log) }
+        let process: ChildProcess
         do {
-            try process.run()
-            RunningVMs.add(process.processIdentifier)
+            process = try ChildProcess(executable: executable, arguments: arguments, stdout: log, stderr: log)
+            RunningVMs.add(process.pid)
         } catch {
             socket.close()
-            throw VMMError.file(path: executable, reason: "cannot start QEMU: \(error.localizedDescription)")
+            throw VMMError.file(path: executable, reason: "cannot start QEMU: \(error.message)")
         }
         return (process, socket)
     }
 
     /// Kills QEMU if it still runs and removes the agent socket.
-    static func stop(_ process: Process, _ socket: AgentSocket) {
+    static func stop(_ process: ChildProcess, _ socket: AgentSocket) {
         kill(process)
-        RunningVMs.remove(process.processIdentifier)
+        RunningVMs.remove(process.pid)
         socket.close()
     }
 
-    static func kill(_ process: Process) {
-        guard process.isRunning else { return }
-        Glibc.kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
+    /// SIGKILL and reap, unless Coffer already reaped it: whether QEMU still runs is the kernel's
+    /// answer (waitpid on its pid), so a deadline always ends with QEMU gone.
+    static func kill(_ process: ChildProcess) {
+        process.kill(SIGKILL)
     }
 
     static func seconds(_ duration: Duration) -> Double {
