@@ -54,6 +54,17 @@ public final class ChildProcess: @unchecked Sendable {
         self.pid = pid
     }
 
+    /// The absolute path of `name` in `$PATH`, then /usr/sbin and /sbin (root's tools such as
+    /// mkfs.erofs live there, and a non-login PATH may lack them); nil when not executable anywhere.
+    public static func locate(_ name: String) -> String? {
+        let path = getenv("PATH").map { String(cString: $0) } ?? "/usr/sbin:/usr/bin:/sbin:/bin"
+        for directory in path.split(separator: ":").map(String.init) + ["/usr/sbin", "/sbin"] where !directory.isEmpty {
+            let candidate = "\(directory)/\(name)"
+            if access(candidate, X_OK) == 0 { return candidate }
+        }
+        return nil
+    }
+
     /// Whether the child still runs, asked of the kernel (reaping it if it has ended).
     public var isRunning: Bool {
         guard waitStatus == nil else { return false }

@@ -1,17 +1,13 @@
+import CofferCore
 import Foundation
 
 /// Runs host programs (apt-get, dpkg) to completion and captures what they print.
 enum HostTool {
     /// The absolute path of `name` on PATH, or nil.
-    static func find(_ name: String) -> String? {
-        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
-        for directory in path.split(separator: ":") {
-            let candidate = "\(directory)/\(name)"
-            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-        }
-        return nil
-    }
+    static func find(_ name: String) -> String? { ChildProcess.locate(name) }
 
+    /// Foundation's Process rather than `ChildProcess` only because apt-get download needs a
+    /// working directory, which posix_spawn cannot set from Swift here (addchdir_np is not visible).
     /// Runs `name` with `arguments` in `directory`; returns standard output, throws with standard
     /// error when the exit status is not zero.
     @discardableResult

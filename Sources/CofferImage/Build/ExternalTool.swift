@@ -7,17 +7,8 @@ import Foundation
 /// timers, so the builder behaves the same under a shifted clock (the reproducibility test runs it
 /// under faketime, where Process.waitUntilExit never returns).
 enum ExternalTool {
-    static func locate(_ name: String) -> String? {
-        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/sbin:/usr/bin:/sbin:/bin"
-        for dir in path.split(separator: ":").map(String.init) + ["/usr/sbin", "/sbin"] {
-            let candidate = "\(dir)/\(name)"
-            if access(candidate, X_OK) == 0 { return candidate }
-        }
-        return nil
-    }
-
     static func run(_ name: String, _ arguments: [String], package: String) throws(CofferError) {
-        guard let executable = locate(name) else {
+        guard let executable = ChildProcess.locate(name) else {
             throw CofferError(.notFound, "\(name) not found: install Debian's \(package) package (make deps does)")
         }
         var pipeFDs: [Int32] = [-1, -1]
