@@ -51,7 +51,7 @@ let package = Package(
             name: "CofferVerifier",
             dependencies: ["CofferCore", "CofferEvidence", crypto, cryptoExtras, x509, asn1]
         ),
-        .target(name: "CofferVMM", dependencies: ["CofferCore", "CofferWire"]),
+        .target(name: "CofferVMM", dependencies: ["CofferCore", "CofferWire", "CofferSys"]),
         // The key broker: the only target with an HTTP server and a database (keep them out of the rest).
         .target(
             name: "CofferKBS",

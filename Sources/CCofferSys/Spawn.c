@@ -4,9 +4,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <stdlib.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
@@ -22,7 +26,8 @@ static void child_fail(int report, int32_t step) {
 }
 
 int coffer_spawn(const char *path, char *const argv[], char *const envp[], const char *cwd, uint32_t uid, uint32_t gid,
-                 int stdin_fd, int stdout_fd, int stderr_fd, int32_t *failed_step, int32_t *failed_errno) {
+                 const uint32_t *groups, uint32_t group_count, int stdin_fd, int stdout_fd, int stderr_fd,
+                 int controlling_tty, int32_t *failed_step, int32_t *failed_errno) {
     int report[2];
     if (pipe2(report, O_CLOEXEC) != 0) return -1;
     pid_t pid = fork();
@@ -40,7 +45,9 @@ int coffer_spawn(const char *path, char *const argv[], char *const envp[], const
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, NULL);
         if (dup2(stdin_fd, 0) < 0 || dup2(stdout_fd, 1) < 0 || dup2(stderr_fd, 2) < 0) child_fail(report[1], COFFER_SPAWN_STDIO);
-        if (setgroups(0, NULL) != 0 || setgid(gid) != 0) child_fail(report[1], COFFER_SPAWN_GROUP);
+        // The new session's first terminal: job control and ^C work as on a login terminal.
+        if (controlling_tty && ioctl(0, TIOCSCTTY, 0) != 0) child_fail(report[1], COFFER_SPAWN_TERMINAL);
+        if (setgroups(group_count, (const gid_t *)groups) != 0 || setgid(gid) != 0) child_fail(report[1], COFFER_SPAWN_GROUP);
         if (setuid(uid) != 0) child_fail(report[1], COFFER_SPAWN_USER);
         if (chdir(cwd) != 0) child_fail(report[1], COFFER_SPAWN_CWD);
         execve(path, argv, envp);
@@ -75,3 +82,61 @@ int coffer_wait_status_signaled(int status) { return WIFSIGNALED(status); }
 int coffer_wait_status_signal(int status) { return WTERMSIG(status); }
 
 int coffer_pipe_cloexec(int fds[2]) { return pipe2(fds, O_CLOEXEC); }
+
+int coffer_open_pty(int *master_fd, int *slave_fd, uint16_t rows, uint16_t cols) {
+    int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (master < 0) return -1;
+    char name[64];
+    if (grantpt(master) != 0 || unlockpt(master) != 0 || ptsname_r(master, name, sizeof name) != 0) {
+        int saved = errno;
+        close(master);
+        errno = saved;
+        return -1;
+    }
+    int slave = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (slave < 0 || coffer_set_window_size(master, rows, cols) != 0 || fcntl(master, F_SETFL, O_NONBLOCK) != 0) {
+        int saved = errno;
+        if (slave >= 0) close(slave);
+        close(master);
+        errno = saved;
+        return -1;
+    }
+    *master_fd = master;
+    *slave_fd = slave;
+    return 0;
+}
+
+int coffer_set_window_size(int fd, uint16_t rows, uint16_t cols) {
+    struct winsize size = {.ws_row = rows, .ws_col = cols};
+    return ioctl(fd, TIOCSWINSZ, &size);
+}
+
+int coffer_child_signal_fd(void) {
+    sigset_t mask;
+    sigemptyset(&mask);
+    sigaddset(&mask, SIGCHLD);
+    if (sigprocmask(SIG_BLOCK, &mask, NULL) != 0) return -1;
+    return signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+}
+
+void coffer_drain_signal_fd(int fd) {
+    struct signalfd_siginfo info;
+    while (read(fd, &info, sizeof info) == (ssize_t)sizeof info) {}
+}
+
+int coffer_spawn_tied(const char *path, char *const argv[], char *const envp[], int output_fd) {
+    pid_t parent = getpid();
+    pid_t pid = fork();
+    if (pid != 0) return pid;
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent) _exit(127);
+    for (int number = 1; number < NSIG; number++) signal(number, SIG_DFL);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    int null = open("/dev/null", O_RDONLY);
+    if (null < 0 || dup2(null, 0) < 0 || dup2(output_fd, 1) < 0 || dup2(output_fd, 2) < 0) _exit(127);
+    // Nothing else the launcher holds (an inherited pipe or socket) reaches QEMU.
+    closefrom(3);
+    execve(path, argv, envp);
+    _exit(127);
+}

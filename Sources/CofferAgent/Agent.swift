@@ -25,8 +25,10 @@ public enum Agent {
             let channel = try AgentPort.open(named: portName)
             port = channel
             let root: VerityRoot?
+            let permission: ExecPermission
             do {
                 let commandLine = String(decoding: try readFile("/proc/cmdline") ?? [], as: UTF8.self)
+                permission = try ExecPermission.parse(commandLine: commandLine)
                 root = try VerityRoot.parse(commandLine: commandLine)
                 try root?.mountAndEnter()
             } catch {
@@ -38,17 +40,18 @@ public enum Agent {
                 "ready after \(ready.bootNanoseconds / 1_000_000) ms: started at \(started / 1_000_000) ms, "
                     + "\(modules) modules in \((loaded &- started) / 1_000_000) ms, port and root in \((ready.bootNanoseconds &- loaded) / 1_000_000) ms")
             if root != nil {
-                let start = try Workload.awaitStart(on: channel)
-                let exit = try Workload(port: channel).run(start)
+                var session = try Session(port: channel, permission: permission, console: console)
+                let exit = try session.serve()
                 /// A tampered block the workload read is reported as such, not as whatever status
                 /// the workload chose after seeing EIO.
                 if try VerityRoot.corruptionDetected() {
                     throw AgentFailure(
                         .integrity,
-                        "the root file system failed dm-verity verification while \(start.argv[0]) ran (it \(exit)): a block read from the image does not match its measured root hash")
+                        "the root file system failed dm-verity verification while the workload ran (it \(exit)): a block read from the image does not match its measured root hash",
+                        id: .main)
                 }
-                try channel.writeAll(exit.frame.encoded())
-                console.log("workload \(start.argv[0]) \(exit)")
+                try channel.writeAll(ProcessEnded(.main, exit).frame.encoded())
+                console.log("workload \(exit)")
             }
         } catch {
             let failure = error as? AgentFailure ?? AgentFailure(.start, "\(error)")

@@ -73,6 +73,11 @@ struct VerityRoot: Equatable {
             data: "lowerdir=/coffer/lower,upperdir=/coffer/rw/upper,workdir=/coffer/rw/work")
         try RootSwitch.enter(Self.newRoot)
         try Mount.mount("tmpfs", on: "/tmp", type: "tmpfs", flags: UInt(MS_NOSUID | MS_NODEV), data: "mode=1777")
+        // Terminals for `-t` processes (gid 5 is `tty` in Debian-style images) and POSIX shared memory.
+        try Mount.makeDirectory("/dev/pts")
+        try Mount.mount("devpts", on: "/dev/pts", type: "devpts", flags: UInt(MS_NOSUID | MS_NOEXEC), data: "mode=0620,gid=5,ptmxmode=0666")
+        try Mount.makeDirectory("/dev/shm")
+        try Mount.mount("tmpfs", on: "/dev/shm", type: "tmpfs", flags: UInt(MS_NOSUID | MS_NODEV), data: "mode=1777")
     }
 
     /// Whether dm-verity has refused any block since the device was created: its status is "C"

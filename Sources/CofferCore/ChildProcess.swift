@@ -15,10 +15,13 @@ public final class ChildProcess: @unchecked Sendable {
 
     /// Starts `executable` with `arguments` (argv[1...]) and the caller's environment. Standard
     /// input, output and error are the given descriptors, or /dev/null when nil; no other
-    /// descriptor of the parent is passed on beyond what is already close-on-exec.
-    public init(executable: String, arguments: [String], stdin: Int32? = nil, stdout: Int32? = nil, stderr: Int32? = nil)
-        throws(CofferError)
-    {
+    /// descriptor of the parent is passed on beyond what is already close-on-exec. With
+    /// `newSession` it leads a session of its own (no controlling terminal, so a Ctrl-C typed at
+    /// the launcher's terminal does not reach it).
+    public init(
+        executable: String, arguments: [String], stdin: Int32? = nil, stdout: Int32? = nil, stderr: Int32? = nil,
+        newSession: Bool = false
+    ) throws(CofferError) {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -42,7 +45,9 @@ public final class ChildProcess: @unchecked Sendable {
         sigemptyset(&defaults)
         for signal in [SIGINT, SIGTERM, SIGPIPE] { sigaddset(&defaults, signal) }
         posix_spawnattr_setsigdefault(&attributes, &defaults)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF))
+        // POSIX_SPAWN_SETSID is glibc's 0x80 (spawn.h, not exported to Swift).
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF) | (newSession ? 0x80 : 0))
+        Self.markInheritedDescriptorsCloseOnExec(keeping: [stdin, stdout, stderr].compactMap { $0 })
         let argv = ([executable] + arguments).map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
         var pid: pid_t = 0
@@ -53,6 +58,27 @@ public final class ChildProcess: @unchecked Sendable {
         }
         self.pid = pid
     }
+
+    /// Sets close-on-exec on every descriptor above 2 this process holds except `keeping`: a
+    /// descriptor it inherited without the flag (a caller's pipe, the socket Foundation's
+    /// `Process` watches to learn that its child and all descendants ended) must not live on in a
+    /// long-running child such as a VM's monitor, or the caller waits for it forever.
+    static func markInheritedDescriptorsCloseOnExec(keeping: [Int32]) {
+        guard let directory = opendir("/proc/self/fd") else { return }
+        var descriptors: [Int32] = []
+        while let entry = readdir(directory) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            if let fd = Int32(name), fd > 2, !keeping.contains(fd) { descriptors.append(fd) }
+        }
+        closedir(directory)
+        for fd in descriptors {
+            let flags = fcntl(fd, F_GETFD)
+            if flags >= 0 { _ = fcntl(fd, F_SETFD, flags | FD_CLOEXEC) }
+        }
+    }
+
+    /// A child this process started by other means (a fork it did itself), reaped here from now on.
+    public init(adopting pid: pid_t) { self.pid = pid }
 
     /// The absolute path of `name` in `$PATH`, then /usr/sbin and /sbin (root's tools such as
     /// mkfs.erofs live there, and a non-login PATH may lack them); nil when not executable anywhere.

@@ -6,7 +6,7 @@ public enum Spawn {
     /// Why a child could not be started: the step that failed and the kernel's errno.
     public struct Failure: Error, Sendable, Equatable, CustomStringConvertible {
         public enum Step: Int32, Sendable {
-            case stdio = 1, group, user, workingDirectory, exec
+            case stdio = 1, group, user, workingDirectory, exec, terminal
         }
         public var step: Step
         public var errno: Int32
@@ -19,21 +19,28 @@ public enum Spawn {
             case .user: "switching to the user of"
             case .workingDirectory: "entering the working directory of"
             case .exec: "executing"
+            case .terminal: "making the terminal the controlling terminal of"
             }
             return "\(what) \(subject): \(String(cString: strerror(errno))) (errno \(errno))"
         }
     }
 
-    /// Starts `path` with `argv` and `env` in `cwd` as `uid`:`gid`, with the given descriptors as its
-    /// standard input, output and error. Returns its pid once execve(2) succeeded.
+    /// Starts `path` with `argv` and `env` in `cwd` as `uid`:`gid` with supplementary `groups`, in
+    /// a new session, with the given descriptors as its standard input, output and error (with
+    /// `controllingTerminal`, standard input is a terminal that becomes the session's). Returns
+    /// its pid once execve(2) succeeded.
     public static func start(
-        path: String, argv: [String], env: [String], cwd: String, uid: UInt32, gid: UInt32,
-        stdin: Int32, stdout: Int32, stderr: Int32
+        path: String, argv: [String], env: [String], cwd: String, uid: UInt32, gid: UInt32, groups: [UInt32] = [],
+        stdin: Int32, stdout: Int32, stderr: Int32, controllingTerminal: Bool = false
     ) throws -> pid_t {
         var step: Int32 = 0, error: Int32 = 0
         let pid = withCStrings(argv) { argvPointer in
             withCStrings(env) { envPointer in
-                coffer_spawn(path, argvPointer, envPointer, cwd, uid, gid, stdin, stdout, stderr, &step, &error)
+                groups.withUnsafeBufferPointer { groupPointer in
+                    coffer_spawn(
+                        path, argvPointer, envPointer, cwd, uid, gid, groupPointer.baseAddress, UInt32(groups.count),
+                        stdin, stdout, stderr, controllingTerminal ? 1 : 0, &step, &error)
+                }
             }
         }
         if pid < 0 { throw SystemError("fork", path) }
@@ -69,4 +76,17 @@ public func makePipe() throws(SystemError) -> (read: Int32, write: Int32) {
     var fds: [Int32] = [-1, -1]
     guard coffer_pipe_cloexec(&fds) == 0 else { throw SystemError("pipe2", "workload stdio") }
     return (fds[0], fds[1])
+}
+
+extension Spawn {
+    /// Starts `path` so that the kernel kills it when the calling thread ends (PR_SET_PDEATHSIG):
+    /// a VM's QEMU dies with its monitor even when the monitor is killed with SIGKILL. Its stdout
+    /// and stderr go to `output`. Call from the launcher's main thread only.
+    public static func tied(path: String, argv: [String], env: [String], output: Int32) throws(SystemError) -> pid_t {
+        let pid = withCStrings(argv) { argvPointer in
+            withCStrings(env) { envPointer in coffer_spawn_tied(path, argvPointer, envPointer, output) }
+        }
+        guard pid > 0 else { throw SystemError("fork", path) }
+        return pid
+    }
 }

@@ -25,6 +25,10 @@ public enum VMMError: Error, Sendable, CustomStringConvertible, CofferErrorConve
     case protocolError(String)
     /// The agent reported that it could not set up the root or start the workload.
     case agentFailure(AgentFailure)
+    /// No VM has this name or id.
+    case noSuchVM(String)
+    /// The VM is not in a state that allows the request.
+    case wrongState(String)
 
     public var description: String {
         switch self {
@@ -44,19 +48,24 @@ public enum VMMError: Error, Sendable, CustomStringConvertible, CofferErrorConve
             "QEMU exited with status \(status) before the guest checked in."
                 + (qemu.isEmpty ? "" : " QEMU said: \(qemu)") + " Last console lines:\n\(tail)"
         case .protocolError(let reason): "agent channel: \(reason)"
+        case .noSuchVM(let reference): "no VM named \(reference) (see `coffer ps -a`)"
+        case .wrongState(let reason): reason
         case .agentFailure(let failure):
             switch failure.reason {
             case .integrity: "integrity error in the guest: \(failure.message)"
             case .root: "the guest could not mount the image: \(failure.message)"
-            case .start: "the guest could not start the workload: \(failure.message)"
+            case .start: "the guest could not start \(failure.id.rawValue > 1 ? "the program" : "the workload"): \(failure.message)"
             case .protocolViolation: "the guest refused the launcher's request: \(failure.message)"
+            case .denied: "the guest refused: \(failure.message)"
+            case .vm: failure.message
             }
         }
     }
 
     public var cofferError: CofferError {
         switch self {
-        case .missingTool: CofferError(.notFound, description)
+        case .missingTool, .noSuchVM: CofferError(.notFound, description)
+        case .wrongState: CofferError(.invalidInput, description)
         case .bootTimeout, .powerOffTimeout: CofferError(.timeout, description)
         case .invalidConfiguration: CofferError(.invalidInput, description)
         case .kernelModule, .kernelPackage: CofferError(.unsupported, description)

@@ -1,41 +1,51 @@
 import CofferCore
 
-/// Guest → host: the agent could not do what was asked; it powers off after sending this.
+/// Guest → host (and launcher → client): something asked for could not be done.
 ///
-/// Payload: `reason` u8 | message (UTF-8, the rest of the payload).
-public struct AgentFailure: Error, Sendable, Equatable, CustomStringConvertible {
+/// Payload: `id u32 | reason u8 | message (UTF-8, the rest)`. `id` 0 is the agent itself (the VM
+/// is over); another id is one process that could not be started, and the VM goes on.
+public struct AgentFailure: WireMessage, Error, CustomStringConvertible {
+    public static let kind = FrameKind.failure
+
     public enum Reason: UInt8, Sendable {
-        /// The verity root could not be set up or mounted.
+        /// The dm-verity root could not be set up.
         case root = 1
-        /// The workload could not be started (no such program, not executable, bad user...).
+        /// The process could not be started (not found, bad user, exec failed).
         case start = 2
-        /// A block of the root file system did not match the image's verity root hash.
+        /// A block of the root file system did not match the measured root hash.
         case integrity = 3
-        /// The host sent something the agent refuses.
+        /// The peer broke the protocol.
         case protocolViolation = 4
+        /// The image's measured exec policy does not allow this process.
+        case denied = 5
+        /// The launcher's side: the VM did not boot, QEMU died, the VM is not running.
+        case vm = 6
     }
 
+    public var id: ProcessID
     public var reason: Reason
     public var message: String
 
-    public init(_ reason: Reason, _ message: String) {
+    public init(_ reason: Reason, _ message: String, id: ProcessID = .agent) {
+        self.id = id
         self.reason = reason
         self.message = message
     }
 
     public var description: String { message }
 
-    public var frame: Frame {
-        // The message is the agent's own text; keep it far below the frame limit.
-        Frame(.failure, [reason.rawValue] + Array(message.utf8.prefix(4096)))
+    public func write(to writer: inout ByteWriter) {
+        writer.write(id)
+        writer.writeUInt8(reason.rawValue)
+        // The message is the sender's own text; keep it far below the frame limit.
+        writer.write(Array(message.utf8.prefix(4096)))
     }
 
-    public init(_ frame: Frame) throws(WireError) {
-        guard frame.kind == .failure else { throw .unexpected(kind: frame.kind, expected: .failure) }
-        guard let first = frame.payload.first, let reason = Reason(rawValue: first) else {
-            throw .malformed(kind: .failure, reason: "unknown reason")
-        }
+    public init(reading reader: inout ByteReader) throws {
+        id = try reader.readProcessID()
+        let value = try reader.readUInt8("reason")
+        guard let reason = Reason(rawValue: value) else { throw FieldError("unknown reason \(value)") }
         self.reason = reason
-        message = String(decoding: frame.payload.dropFirst(), as: UTF8.self)
+        message = String(decoding: reader.readRest(), as: UTF8.self)
     }
 }

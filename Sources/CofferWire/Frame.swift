@@ -49,16 +49,30 @@ public struct FrameKind: RawRepresentable, Hashable, Sendable, CustomStringConve
 
     /// Guest → host: the agent is up and the channel works. Payload: `Ready`.
     public static let ready = FrameKind(rawValue: 0x01)
-    /// Host → guest: run the workload. Payload: `StartProcess`.
+    /// Host → guest: start a process. Payload: `StartProcess`.
     public static let start = FrameKind(rawValue: 0x02)
-    /// Guest → host: bytes the workload wrote to its standard output. Payload: the bytes.
+    /// Guest → host: bytes a process wrote to its standard output. Payload: `ProcessOutput`.
     public static let stdout = FrameKind(rawValue: 0x03)
-    /// Guest → host: bytes the workload wrote to its standard error. Payload: the bytes.
+    /// Guest → host: bytes a process wrote to its standard error. Payload: `ProcessOutput`.
     public static let stderr = FrameKind(rawValue: 0x04)
-    /// Guest → host: the workload ended. Payload: `ProcessExit`.
+    /// Guest → host: a process ended. Payload: `ProcessEnded`.
     public static let exit = FrameKind(rawValue: 0x05)
     /// Guest → host: the agent could not do what was asked. Payload: `AgentFailure`.
     public static let failure = FrameKind(rawValue: 0x06)
+    /// Host → guest: standard input for a process. Payload: `StdinData`.
+    public static let stdin = FrameKind(rawValue: 0x07)
+    /// Host → guest: deliver a signal. Payload: `SignalProcess`.
+    public static let signal = FrameKind(rawValue: 0x08)
+    /// Host → guest: a terminal's new size. Payload: `TerminalSize`.
+    public static let resize = FrameKind(rawValue: 0x09)
+    /// Guest → host: a process started. Payload: `ProcessStarted`.
+    public static let started = FrameKind(rawValue: 0x0A)
+    /// Host → guest: the guest's host name. Payload: `GuestHostname`.
+    public static let hostname = FrameKind(rawValue: 0x0B)
+    /// Client → launcher (host only): attach to the workload. Payload: `AttachRequest`.
+    public static let attach = FrameKind(rawValue: 0x40)
+    /// Client → launcher (host only): stop the VM. Payload: `StopRequest`.
+    public static let stop = FrameKind(rawValue: 0x41)
 
     public var description: String {
         switch self {
@@ -68,6 +82,13 @@ public struct FrameKind: RawRepresentable, Hashable, Sendable, CustomStringConve
         case .stderr: "stderr"
         case .exit: "exit"
         case .failure: "failure"
+        case .stdin: "stdin"
+        case .signal: "signal"
+        case .resize: "resize"
+        case .started: "started"
+        case .hostname: "hostname"
+        case .attach: "attach"
+        case .stop: "stop"
         default: "kind 0x\(Hex.encode([rawValue]))"
         }
     }

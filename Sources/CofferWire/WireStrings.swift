@@ -21,9 +21,9 @@ extension ByteReader {
         let count = Int(try readUInt32BE("\(field) length"))
         let bytes = try read(count, field)
         // NUL cannot cross execve(2) or a path: a string holding one is refused, not truncated.
-        guard !bytes.contains(0) else { throw WireError.malformed(kind: .start, reason: "\(field) contains a NUL byte") }
+        guard !bytes.contains(0) else { throw FieldError("\(field) contains a NUL byte") }
         guard let text = String(validating: bytes, as: UTF8.self) else {
-            throw WireError.malformed(kind: .start, reason: "\(field) is not UTF-8")
+            throw FieldError("\(field) is not UTF-8")
         }
         return text
     }
@@ -31,7 +31,7 @@ extension ByteReader {
     mutating func readStrings(_ field: String) throws -> [String] {
         let count = Int(try readUInt32BE("\(field) count"))
         // Each string takes at least its 4-byte length.
-        guard count <= remaining / 4 else { throw WireError.malformed(kind: .start, reason: "\(field) count \(count) exceeds the payload") }
+        guard count <= remaining / 4 else { throw FieldError("\(field) count \(count) exceeds the payload") }
         var list: [String] = []
         list.reserveCapacity(count)
         for index in 0..<count { list.append(try readString("\(field)[\(index)]")) }

@@ -11,7 +11,8 @@ struct Coffer: ParsableCommand {
         subcommands: [
             BuildCommand.self, ImagesCommand.self, InspectCommand.self, RemoveImageCommand.self,
             VerifyCommand.self, KeyCommand.self, AttestCommand.self, SetupCommand.self, RunCommand.self,
-            KBSCommand.self,
+            StartCommand.self, ExecCommand.self, PsCommand.self, LogsCommand.self, StopCommand.self, KillCommand.self,
+            RemoveVMCommand.self, MonitorCommand.self, KBSCommand.self,
         ]
     )
 }

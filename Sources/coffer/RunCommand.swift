@@ -5,39 +5,44 @@ import CofferVMM
 import CofferWire
 import Foundation
 
-/// `coffer run IMAGE [CMD...]`: boots the image in a micro-VM, runs its program and exits with the
-/// program's status.
+/// `coffer run IMAGE [CMD...]`: creates a VM for the image, boots it, runs its workload and (in
+/// the foreground) relays its stdio and exits with its status.
 struct RunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
         abstract: "Run an image's program in its own micro-VM; exit with the program's status.",
         discussion: """
             The root file system is the image's EROFS behind dm-verity (root hash on the guest \
-            kernel's measured command line) with a tmpfs overlay for writes. The program's standard \
-            output and error are relayed; standard input is /dev/null for now.
+            kernel's measured command line) with a tmpfs overlay for writes. Each VM has a monitor \
+            process that owns QEMU; `coffer ps`, `exec`, `logs`, `stop`, `kill` and `rm` find it by \
+            name or id. In the foreground, Ctrl-C and SIGTERM are passed to the program (with -t, \
+            keys go to its terminal).
             """)
 
     @OptionGroup var storeOptions: StoreOptions
+    @OptionGroup var launch: LaunchOptions
+    @Flag(name: .shortAndLong, help: "Detach: print the VM's id once its program runs, and leave it running.") var detach = false
+    @Flag(name: .shortAndLong, help: "Keep standard input open and pass it to the program.") var interactive = false
+    @Flag(name: .shortAndLong, help: "Give the program a pseudo-terminal.") var tty = false
+    @Flag(help: "Remove the VM when its program ends.") var rm = false
+    @Option(help: "A name for the VM (letters, digits, '_', '.', '-'). Default: vm-<id prefix>.") var name: String?
     @Option(name: .short, help: "Environment variable K=V for the program (repeatable); added after the image's.")
     var env: [String] = []
-    @Option(name: .short, help: "Guest memory: MiB, or with a suffix (512M, 1G). Default: the image's, else 256M.")
-    var memory: String?
-    @Option(help: "Virtual CPUs.") var cpus = 1
     @Option(help: "Override the image's entrypoint (a single program path).") var entrypoint: String?
-    @Option(help: "UID[:GID] to run as (numeric; user names are not looked up yet). Default: the image's user.")
-    var user: String?
-    @Option(help: "auto, kvm or tcg.") var accel = "auto"
-    @Option(help: "Seconds the guest has to boot and check in before it is killed.") var bootTimeout = 60.0
-    @Option(help: "The static guest agent (default: $COFFER_AGENT, else .build-agent/release/coffer-agent above this executable).")
-    var agent: String?
+    @Option(name: .shortAndLong, help: "USER[:GROUP] (name or id) to run as. Default: the image's user.") var user: String?
+    @Option(name: .shortAndLong, help: "Working directory of the program. Default: the image's.") var workdir: String?
     @Flag(help: "Print the accelerator, the launch measurement and timings on standard error.") var verbose = false
     @Argument(help: "NAME[:TAG] or image id.") var image: String
     @Argument(parsing: .captureForPassthrough, help: "The command, replacing the image's cmd.") var command: [String] = []
 
+    func validate() throws {
+        if detach && rm { throw ValidationError("--rm cannot be combined with -d: remove a detached VM with `coffer rm`") }
+    }
+
     func run() throws {
         let status = try reportingErrors { () throws -> Int32 in
             do {
-                return try launch()
+                return try launchVM()
             } catch let error as VMMError {
                 throw error.cofferError
             }
@@ -45,107 +50,42 @@ struct RunCommand: ParsableCommand {
         throw ExitCode(status)
     }
 
-    private func launch() throws -> Int32 {
+    private func launchVM() throws -> Int32 {
         let store = storeOptions.store
         let stored = try store.resolve(image)
-        let config = stored.manifest.config
-        let verity = stored.manifest.rootfs.verity
-        guard let kernel = KernelCache(home: store.home).defaultKernel() else {
-            throw CofferError(.notFound, "no guest kernel in \(store.home)/kernel: run `coffer setup` first")
-        }
-        let root = try VerityRootDisks(
-            dataPath: stored.rootfsPath, hashPath: stored.verityPath, rootHash: verity.rootHash, salt: verity.salt,
-            dataBlocks: verity.dataBlocks, hashAlgorithm: verity.hashAlgorithm, dataBlockSize: verity.dataBlockSize,
-            hashBlockSize: verity.hashBlockSize)
-        let start = try WorkloadRequest(
-            config: config, command: command, entrypoint: entrypoint, extraEnv: env, user: user
-        ).start()
-        let choice = AcceleratorChoice.choose(try acceleratorRequest(), host: HostFacts.probe())
-        // Said on every run, whatever the flags: nothing on this path is confidential yet.
-        FileHandle.standardError.write(Data(
-            "coffer: development mode: plain VM under \(choice.accelerator.rawValue), not confidential (no TDX or SEV-SNP launch)\n".utf8))
-
+        let workload = try WorkloadRequest(
+            config: stored.manifest.config, command: command, entrypoint: entrypoint, extraEnv: env, user: user,
+            workdir: workdir, tty: tty, stdin: interactive
+        ).workload()
         let clock = ContinuousClock(), begun = clock.now
-        let runDirectory = try RunDirectory(home: store.home)
-        defer { runDirectory.remove() }
-        let handlers = Self.stopOnInterrupt(removing: runDirectory)
-        defer { for handler in handlers { handler.cancel() } }
-        let initramfs = try Initramfs(agent: try agentPath(), kernel: kernel)
-        try initramfs.write(to: runDirectory.file("initramfs.cpio"))
-        let vm = VMConfiguration(
-            kernel: kernel.vmlinuz, initramfs: runDirectory.file("initramfs.cpio"), extraKernelArguments: [root.kernelArgument],
-            memoryMiB: try memoryMiB(config.memoryBytes), cpus: cpus, accelerator: choice.accelerator,
-            tscKilohertz: HostFacts.probe().tscKilohertz, agentSocket: runDirectory.file("agent.sock"),
-            consoleLog: runDirectory.file("console.log"), readOnlyDisks: root.disks)
-        if verbose {
-            let measurement = try LaunchMeasurement(vm: vm, initramfs: initramfs)
-            log("accelerator \(choice.reason)")
-            log("launch measurement \(measurement.digestHex)")
-            log("  kernel    sha256:\(Hex.encode(measurement.kernelDigest)) \(kernel.release)")
-            log("  initramfs \(initramfs.digestHex)")
-            log("  cmdline   \(measurement.commandLine)")
-        }
+        let (spec, directory) = try launch.create(
+            stored, reference: image, workload: workload, name: name, autoRemove: rm, home: store.home, verbose: verbose)
         let prepared = clock.now - begun
-        let report = try VMSupervisor().run(
-            vm, start: start, qemuLog: runDirectory.file("qemu.log"), deadline: bootTimeout
-        ) { kind, bytes in
-            (kind == .stderr ? FileHandle.standardError : FileHandle.standardOutput).write(Data(bytes))
+        let monitor = try MonitorLauncher.spawn(directory, attach: !detach)
+        if detach {
+            try MonitorLauncher.awaitWorkload(directory, monitor: monitor)
+            print(spec.id)
+            return 0
         }
+        let client = try MonitorLauncher.connect(directory, monitor: monitor)
+        try client.send(AttachRequest(stdin: interactive))
+        let status = try Attachment(client: client, id: .main, stdin: interactive, tty: tty).attachedStatus()
+        // The monitor has stopped QEMU once the workload's end reached us; wait for it to be gone.
+        monitor.wait()
         if verbose {
-            log("prepared (initramfs, measurement) in \(prepared); from QEMU's start: ready after \(report.secondsToReady) s, workload \(report.exit) after \(report.secondsToExit) s; QEMU gone after \(clock.now - begun - prepared)")
+            LaunchOptions.log("prepared (initramfs, measurement) in \(prepared); VM over after \(clock.now - begun)")
         }
-        return report.exit.shellStatus
+        return status
     }
-
-    /// Ctrl-C or SIGTERM: kill the VM, remove its run directory, exit 128+N. (Handled on a
-    /// dispatch queue, not in signal context, so waiting and removing files are allowed.)
-    static func stopOnInterrupt(removing directory: RunDirectory) -> [any DispatchSourceSignal] {
-        [SIGINT, SIGTERM].map { number in
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler {
-                RunningVMs.killAll()
-                directory.remove()
-                FileHandle.standardError.write(Data("coffer: interrupted; the VM was killed\n".utf8))
-                Foundation.exit(128 + number)
-            }
-            source.resume()
-            return source
-        }
-    }
-
-    private func acceleratorRequest() throws -> AcceleratorRequest {
-        guard let request = AcceleratorRequest(accel) else { throw CofferError(.invalidInput, "--accel must be auto, kvm or tcg, not \(accel)") }
-        return request
-    }
-
-    private func memoryMiB(_ imageBytes: UInt64?) throws -> Int {
-        guard let memory else { return imageBytes.map { max(64, Int(($0 + (1 << 20) - 1) >> 20)) } ?? 256 }
-        if let mebibytes = Int(memory) { return mebibytes }
-        guard let bytes = MemorySize.parse(memory) else { throw CofferError(.invalidInput, "-m \(memory): expected MiB or a size such as 512M or 1G") }
-        return Int(bytes >> 20)
-    }
-
-    /// The static agent: --agent, $COFFER_AGENT, or `.build-agent/release/coffer-agent` in a
-    /// directory above this executable (a source checkout after `make agent`).
-    private func agentPath() throws -> String {
-        if let agent { return agent }
-        if let fromEnvironment = ProcessInfo.processInfo.environment["COFFER_AGENT"], !fromEnvironment.isEmpty { return fromEnvironment }
-        var directory = URL(fileURLWithPath: CommandLine.executablePath).resolvingSymlinksInPath().deletingLastPathComponent()
-        while directory.path != "/" {
-            let candidate = directory.appendingPathComponent(".build-agent/release/coffer-agent").path
-            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-            directory = directory.deletingLastPathComponent()
-        }
-        throw CofferError(.notFound, "the static guest agent was not found: build it with `make agent`, or pass --agent or set COFFER_AGENT")
-    }
-
-    private func log(_ line: String) { FileHandle.standardError.write(Data("coffer: \(line)\n".utf8)) }
 }
 
-extension CommandLine {
-    /// This process's executable, from /proc/self/exe.
-    static var executablePath: String {
-        (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? arguments[0]
+extension Attachment {
+    /// `run()`, with a failure reported in the launcher's words and status 1.
+    func attachedStatus() throws -> Int32 {
+        do {
+            return try run()
+        } catch End.failure(let failure) {
+            throw VMMError.agentFailure(failure)
+        }
     }
 }

@@ -64,12 +64,12 @@ enum Program {
 extension CofferCLIHarness {
     // MARK: Running coffer
 
-    func coffer(_ home: String, _ arguments: [String], faketime: String? = nil, directory: String? = nil) throws -> CommandResult {
+    func coffer(_ home: String, _ arguments: [String], faketime: String? = nil, directory: String? = nil, input: String? = nil) throws -> CommandResult {
         if let faketime {
             return try run("faketime", [faketime, coffer] + arguments,
                 environment: ["COFFER_HOME": home, "FAKETIME_DONT_FAKE_MONOTONIC": "1"], directory: directory)
         }
-        return try run(coffer, arguments, environment: ["COFFER_HOME": home], directory: directory)
+        return try run(coffer, arguments, environment: ["COFFER_HOME": home], directory: directory, input: input)
     }
 
     func build(_ home: String, _ arguments: [String], faketime: String? = nil, directory: String? = nil) throws -> BuildOutput {

@@ -50,7 +50,7 @@ import Testing
     }
 
     /// A guest that cannot check in within the boot deadline is killed, the error quotes its
-    /// console, and nothing is left behind in the store's run directory.
+    /// console, the VM is recorded dead with that error, and no process is left behind.
     @Test func aBootDeadlineThatPassesKillsTheGuestAndQuotesItsConsole() throws {
         let home = try storeWithKernel()
         let work = try TemporaryDirectory("coffer-run")
@@ -59,7 +59,10 @@ import Testing
         let result = try coffer(home.path, ["run", "--boot-timeout", "0.3", "slow:1"])
         #expect(result.status == 1)
         #expect(result.stderr.contains("coffer: the guest did not check in within 0.3 s; it was killed. Last console lines:"), "\(result.stderr)")
-        #expect(try FileManager.default.contentsOfDirectory(atPath: home.file("run")).isEmpty)
+        let listed = try coffer(home.path, ["ps", "-a", "--format", "json"])
+        #expect(listed.stdout.contains("\"status\" : \"dead\""), "\(listed.stdout)")
+        #expect(listed.stdout.contains("did not check in within 0.3 s"), "\(listed.stdout)")
+        #expect(try processes(using: home.path).isEmpty)
     }
 
     /// The argument follows the image's entrypoint (/usr/bin/sqrt), as in Docker.
@@ -159,12 +162,12 @@ import Testing
         #expect(after.stdout.hasSuffix("done\n") && !after.stdout.contains("16384"), "\(after.stdout)")
         #expect(after.stderr.contains("Input/output error"), "\(after.stderr)")
         #expect(after.stderr.contains(
-            "coffer: integrity error in the guest: the root file system failed dm-verity verification while /bin/sh ran (it exited with status 4)"),
+            "coffer: integrity error in the guest: the root file system failed dm-verity verification while the workload ran (it exited with status 4)"),
             "\(after.stderr)")
     }
 
-    /// SIGTERM to `coffer run` while the workload runs: QEMU is killed, the run directory removed,
-    /// and coffer exits 128 + 15.
+    /// SIGTERM to `coffer run` while the workload runs goes to the workload (as `docker run`
+    /// passes it on): it dies of it, coffer exits 128 + 15, and no process is left behind.
     @Test func aTerminatedRunLeavesNoVMBehind() throws {
         let home = try storeWithKernel()
         let work = try TemporaryDirectory("coffer-run")
@@ -184,9 +187,9 @@ import Testing
         var started = false
         for _ in 0..<600 where !started {
             usleep(100_000)
-            let runs = (try? FileManager.default.contentsOfDirectory(atPath: home.file("run"))) ?? []
+            let runs = (try? FileManager.default.contentsOfDirectory(atPath: home.file("vms"))) ?? []
             started = runs.contains { name in
-                let console = FileManager.default.contents(atPath: home.file("run/\(name)/console.log")) ?? Data()
+                let console = FileManager.default.contents(atPath: home.file("vms/\(name)/console.log")) ?? Data()
                 return String(decoding: console, as: UTF8.self).contains("coffer-agent: ready after")
             }
         }
@@ -195,12 +198,17 @@ import Testing
         process.waitUntilExit()
         let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         #expect(process.terminationStatus == 128 + SIGTERM, "\(stderr)")
-        #expect(stderr.contains("coffer: interrupted; the VM was killed"))
-        #expect(try FileManager.default.contentsOfDirectory(atPath: home.file("run")).isEmpty)
-        let survivors = try FileManager.default.contentsOfDirectory(atPath: "/proc").filter { name in
-            guard Int(name) != nil, let line = FileManager.default.contents(atPath: "/proc/\(name)/cmdline") else { return false }
-            return String(decoding: line, as: UTF8.self).contains(home.path)
-        }
+        let listed = try coffer(home.path, ["ps", "-a"])
+        #expect(listed.stdout.contains("Exited (143)"), "\(listed.stdout)")
+        let survivors = try processes(using: home.path)
         #expect(survivors.isEmpty, "processes still using \(home.path): \(survivors)")
+    }
+
+    /// The processes whose command line mentions `path`: a VM's monitor or its QEMU.
+    func processes(using path: String) throws -> [String] {
+        try FileManager.default.contentsOfDirectory(atPath: "/proc").filter { name in
+            guard Int(name) != nil, let line = FileManager.default.contents(atPath: "/proc/\(name)/cmdline") else { return false }
+            return String(decoding: line, as: UTF8.self).contains(path)
+        }
     }
 }

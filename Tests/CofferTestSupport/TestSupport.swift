@@ -39,9 +39,12 @@ public struct CommandResult: Sendable {
     public var stderr: String
 }
 
-/// Runs a program to completion, with its output captured.
+/// Runs a program to completion, with its output captured and `input` (if any) as its standard
+/// input (else /dev/null).
 @discardableResult
-public func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:], directory: String? = nil) throws -> CommandResult {
+public func run(
+    _ executable: String, _ arguments: [String], environment: [String: String] = [:], directory: String? = nil, input: String? = nil
+) throws -> CommandResult {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: executable.hasPrefix("/") ? executable : "/usr/bin/env")
     process.arguments = executable.hasPrefix("/") ? arguments : [executable] + arguments
@@ -52,8 +55,13 @@ public func run(_ executable: String, _ arguments: [String], environment: [Strin
     let out = Pipe(), err = Pipe()
     process.standardOutput = out
     process.standardError = err
-    process.standardInput = FileHandle.nullDevice
+    let inputPipe = input.map { _ in Pipe() }
+    process.standardInput = inputPipe ?? FileHandle.nullDevice
     try process.run()
+    if let inputPipe, let input {
+        try inputPipe.fileHandleForWriting.write(contentsOf: Data(input.utf8))
+        try inputPipe.fileHandleForWriting.close()
+    }
     // Read both pipes concurrently so neither fills and blocks the child.
     final class Box: @unchecked Sendable { var data = Data() }
     let errBox = Box()

@@ -2,55 +2,101 @@ import CofferCore
 import CofferWire
 import Testing
 
-/// The workload messages: `start`, `exit` and `failure` round trip, and hostile payloads are
-/// refused with an error rather than trusted or trapped on.
+/// The process messages (protocol version 2): each round trips with its documented layout, and
+/// hostile payloads are refused with an error rather than trusted or trapped on.
 @Suite struct ProcessMessageTests {
     let start = StartProcess(
-        argv: ["/bin/sh", "-c", "echo hé; exit 3"], env: ["PATH=/bin", "EMPTY="], cwd: "/srv", uid: 1000, gid: 100)
+        id: ProcessID(7), argv: ["/bin/sh", "-c", "echo hé; exit 3"], env: ["PATH=/bin", "EMPTY="], cwd: "/srv", user: "alice:staff",
+        tty: true, stdin: true, rows: 50, cols: 132)
 
     @Test func startRoundTripsWithItsDocumentedLayout() throws {
         let frame = start.frame
         #expect(frame.kind == .start)
-        #expect(Array(frame.payload.prefix(8)) == [0, 0, 0x03, 0xE8, 0, 0, 0, 100])
-        #expect(Array(frame.payload[8..<16]) == [0, 0, 0, 4] + Array("/srv".utf8))
+        // id 7, flags tty|stdin, rows 50, cols 132, then the user string.
+        #expect(Array(frame.payload.prefix(9)) == [0, 0, 0, 7, 3, 0, 50, 0, 132])
+        #expect(Array(frame.payload[9..<24]) == [0, 0, 0, 11] + Array("alice:staff".utf8))
         #expect(try StartProcess(frame) == start)
     }
 
     @Test func startRefusesHostilePayloads() throws {
-        var payload = start.frame.payload
+        let payload = start.frame.payload
         #expect(throws: WireError.self) { try StartProcess(Frame(.start, payload + [0])) }
         #expect(throws: WireError.self) { try StartProcess(Frame(.start, Array(payload.dropLast()))) }
-        // An argv count far beyond the payload is refused before anything is reserved.
-        payload = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0x2F, 0xFF, 0xFF, 0xFF, 0xFF]
-        #expect(throws: WireError.self) { try StartProcess(Frame(.start, payload)) }
-        #expect(throws: WireError.self) {
-            try StartProcess(StartProcess(argv: [], env: [], cwd: "/", uid: 0, gid: 0).frame)
-        }
-        #expect(throws: WireError.self) {
-            try StartProcess(StartProcess(argv: ["/x"], env: [], cwd: "relative", uid: 0, gid: 0).frame)
-        }
-        #expect(throws: WireError.self) {
-            try StartProcess(StartProcess(argv: ["/x\u{0}y"], env: [], cwd: "/", uid: 0, gid: 0).frame)
-        }
-        #expect(throws: WireError.self) { try StartProcess(Frame(.exit, start.frame.payload)) }
+        var flags = payload
+        flags[4] = 0x80
+        #expect(throws: WireError.self) { try StartProcess(Frame(.start, flags)) }
+        var agent = payload
+        agent[3] = 0
+        #expect(throws: WireError.self) { try StartProcess(Frame(.start, agent)) }
+        #expect(throws: WireError.self) { try StartProcess(StartProcess(argv: [], env: [], cwd: "/").frame) }
+        #expect(throws: WireError.self) { try StartProcess(StartProcess(argv: ["/x"], env: [], cwd: "relative").frame) }
+        #expect(throws: WireError.self) { try StartProcess(StartProcess(argv: ["/x\u{0}y"], env: [], cwd: "/").frame) }
+        #expect(throws: WireError.self) { try StartProcess(Frame(.exit, payload)) }
+        // A count that promises more strings than bytes follow is refused before allocating.
+        var huge = ByteWriter()
+        huge.write([0, 0, 0, 1, 0, 0, 24, 0, 80, 0, 0, 0, 0, 0, 0, 0, 1, 0x2f, 0xff, 0xff, 0xff, 0xff])
+        #expect(throws: WireError.self) { try StartProcess(Frame(.start, huge.bytes)) }
     }
 
-    @Test func exitRoundTripsAndMapsToAShellStatus() throws {
-        #expect(ProcessExit.exited(7).frame.payload == [0, 0, 0, 0, 7])
-        #expect(try ProcessExit(ProcessExit.exited(7).frame) == .exited(7))
-        #expect(try ProcessExit(ProcessExit.signaled(9).frame) == .signaled(9))
+    @Test func exitCarriesTheProcessAndHowItEnded() throws {
+        #expect(ProcessEnded(ProcessID(2), .exited(7)).frame.payload == [0, 0, 0, 2, 0, 0, 0, 0, 7])
+        #expect(try ProcessEnded(ProcessEnded(.main, .exited(7)).frame) == ProcessEnded(.main, .exited(7)))
+        #expect(try ProcessEnded(ProcessEnded(.main, .signaled(9)).frame).exit == .signaled(9))
         #expect(ProcessExit.signaled(9).shellStatus == 137)
         #expect(ProcessExit.exited(255).shellStatus == 255)
-        #expect(throws: WireError.self) { try ProcessExit(Frame(.exit, [0, 0, 0, 1, 0])) }
-        #expect(throws: WireError.self) { try ProcessExit(Frame(.exit, [1, 0, 0, 0, 0])) }
-        #expect(throws: WireError.self) { try ProcessExit(Frame(.exit, [2, 0, 0, 0, 1])) }
-        #expect(throws: WireError.self) { try ProcessExit(Frame(.exit, [0, 0, 0, 0, 1, 0])) }
+        #expect(throws: WireError.self) { try ProcessEnded(Frame(.exit, [0, 0, 0, 1, 0, 0, 0, 1, 0])) }
+        #expect(throws: WireError.self) { try ProcessEnded(Frame(.exit, [0, 0, 0, 1, 1, 0, 0, 0, 0])) }
+        #expect(throws: WireError.self) { try ProcessEnded(Frame(.exit, [0, 0, 0, 1, 2, 0, 0, 0, 1])) }
+        #expect(throws: WireError.self) { try ProcessEnded(Frame(.exit, [0, 0, 0, 1, 0])) }
     }
 
-    @Test func failureRoundTripsAndRefusesUnknownReasons() throws {
-        let failure = AgentFailure(.integrity, "executing /x: Input/output error")
+    @Test func streamsSignalsAndSizesRoundTrip() throws {
+        let output = ProcessOutput(ProcessID(3), .stderr, Array("oops\n".utf8))
+        #expect(output.frame.kind == .stderr)
+        #expect(try ProcessOutput(output.frame) == output)
+        #expect(throws: WireError.self) { try ProcessOutput(Frame(.stdout, [0, 0])) }
+        let input = StdinData(.main, [1, 2, 3])
+        #expect(try StdinData(input.frame) == input)
+        #expect(try StdinData(StdinData(.main, []).frame).bytes.isEmpty)
+        #expect(try SignalProcess(SignalProcess(.main, signal: 15).frame) == SignalProcess(.main, signal: 15))
+        #expect(throws: WireError.self) { try SignalProcess(Frame(.signal, [0, 0, 0, 1, 0])) }
+        #expect(throws: WireError.self) { try SignalProcess(Frame(.signal, [0, 0, 0, 1, 65])) }
+        #expect(try TerminalSize(TerminalSize(.main, rows: 40, cols: 100).frame) == TerminalSize(.main, rows: 40, cols: 100))
+        #expect(try ProcessStarted(ProcessStarted(ProcessID(4), pid: 42).frame) == ProcessStarted(ProcessID(4), pid: 42))
+    }
+
+    @Test func failureNamesItsProcessAndReason() throws {
+        let failure = AgentFailure(.denied, "not allowed", id: ProcessID(2))
+        #expect(failure.frame.payload == [0, 0, 0, 2, 5] + Array("not allowed".utf8))
         #expect(try AgentFailure(failure.frame) == failure)
-        #expect(throws: WireError.self) { try AgentFailure(Frame(.failure, [99] + Array("x".utf8))) }
-        #expect(throws: WireError.self) { try AgentFailure(Frame(.failure, [])) }
+        #expect(throws: WireError.self) { try AgentFailure(Frame(.failure, [0, 0, 0, 0, 99])) }
+        #expect(throws: WireError.self) { try AgentFailure(Frame(.failure, [0, 0])) }
+    }
+
+    @Test func hostnamesAreShortAndPlain() throws {
+        #expect(try GuestHostname(GuestHostname("web-1.local").frame).name == "web-1.local")
+        for bad in ["", "a b", "x_y", String(repeating: "a", count: 65), "évil"] {
+            #expect(throws: WireError.self) { try GuestHostname(GuestHostname(bad).frame) }
+        }
+    }
+
+    @Test func execPermissionRoundTripsOnTheCommandLineAndMatchesExactly() throws {
+        let prefixes = ExecPermission.prefixes([["/usr/bin/status"], ["/bin/cat", "/proc/meminfo"]])
+        let line = "console=ttyS0 coffer.verity=x \(prefixes.kernelArgument) panic=-1"
+        #expect(try ExecPermission.parse(commandLine: line) == prefixes)
+        #expect(try ExecPermission.parse(commandLine: "console=ttyS0") == .deny)
+        #expect(try ExecPermission.parse(commandLine: ExecPermission.allow.kernelArgument) == .allow)
+        #expect(throws: FieldError.self) { try ExecPermission.parse(commandLine: "coffer.exec=allow coffer.exec=deny") }
+        #expect(throws: FieldError.self) { try ExecPermission.parse(commandLine: "coffer.exec=prefixes:zz") }
+        #expect(throws: FieldError.self) { try ExecPermission.parse(commandLine: "coffer.exec=prefixes:00000005") }
+        #expect(throws: FieldError.self) { try ExecPermission.parse(commandLine: "coffer.exec=maybe") }
+
+        #expect(prefixes.permits(program: "/usr/bin/status", argv: ["status", "--json"], env: []))
+        #expect(prefixes.permits(program: "/bin/cat", argv: ["/bin/cat", "/proc/meminfo"], env: ["A=1"]))
+        #expect(!prefixes.permits(program: "/bin/cat", argv: ["/bin/cat", "/secrets/key"], env: []))
+        #expect(!prefixes.permits(program: "/bin/cat", argv: ["/bin/cat"], env: []))
+        #expect(!prefixes.permits(program: "/usr/bin/status", argv: ["status"], env: ["LD_PRELOAD=/tmp/x.so"]))
+        #expect(!ExecPermission.deny.permits(program: "/bin/true", argv: ["true"], env: []))
+        #expect(ExecPermission.allow.permits(program: "/bin/sh", argv: ["sh"], env: []))
     }
 }

@@ -36,14 +36,37 @@ enum {
     COFFER_SPAWN_USER = 3,
     COFFER_SPAWN_CWD = 4,
     COFFER_SPAWN_EXEC = 5,
+    COFFER_SPAWN_TERMINAL = 6,
 };
 
-/// fork + (in the child) setsid, stdio dup2, setgroups/setgid/setuid, chdir, execve. Returns the
+/// fork + (in the child) setsid, stdio dup2, the controlling terminal (when `controlling_tty`:
+/// standard input must then be a terminal), setgroups/setgid/setuid, chdir, execve. Returns the
 /// child's pid once execve succeeded; 0 when the child failed before or at execve (then
 /// `failed_step` and `failed_errno` say where and why, and the child has been reaped); -1 with
 /// errno when fork itself failed.
 int coffer_spawn(const char *path, char *const argv[], char *const envp[], const char *cwd, uint32_t uid, uint32_t gid,
-                 int stdin_fd, int stdout_fd, int stderr_fd, int32_t *failed_step, int32_t *failed_errno);
+                 const uint32_t *groups, uint32_t group_count, int stdin_fd, int stdout_fd, int stderr_fd,
+                 int controlling_tty, int32_t *failed_step, int32_t *failed_errno);
+
+/// fork + (in the child) PR_SET_PDEATHSIG(SIGKILL), default signal dispositions and mask, stdout
+/// and stderr onto `output_fd`, stdin from /dev/null, execve. The child is killed by the kernel
+/// when the calling *thread* ends, so it must be the launcher's long-lived (main) thread. Returns
+/// the pid, or -1 with errno (fork failed). An execve failure shows as exit status 127.
+int coffer_spawn_tied(const char *path, char *const argv[], char *const envp[], int output_fd);
+
+/// A new pseudo-terminal: the master (close-on-exec, non-blocking) and the slave (close-on-exec),
+/// sized rows x cols. 0, or -1 with errno.
+int coffer_open_pty(int *master_fd, int *slave_fd, uint16_t rows, uint16_t cols);
+
+/// TIOCSWINSZ on a terminal.
+int coffer_set_window_size(int fd, uint16_t rows, uint16_t cols);
+
+/// Blocks SIGCHLD in the calling thread and returns a close-on-exec, non-blocking signalfd that
+/// becomes readable when a child changes state; -1 with errno.
+int coffer_child_signal_fd(void);
+
+/// Empties a signalfd without blocking.
+void coffer_drain_signal_fd(int fd);
 
 /// mknod(2) of a block device node, mode 0600 (makedev is a macro Swift cannot call).
 int coffer_mknod_block(const char *path, uint32_t major_number, uint32_t minor_number);

@@ -1,7 +1,7 @@
 import Foundation
 
 /// How QEMU executes guest code.
-public enum Accelerator: String, Sendable, CaseIterable {
+public enum Accelerator: String, Sendable, CaseIterable, Codable {
     /// Hardware virtualization through /dev/kvm.
     case kvm
     /// QEMU's software emulation (tiny code generator): slow, but works everywhere.

@@ -1,6 +1,6 @@
 /// Everything that decides a VM's QEMU command line. Plain data: the command line is a pure
 /// function of it (`QEMUCommand`), so it can be golden-tested and, later, measured.
-public struct VMConfiguration: Sendable, Equatable {
+public struct VMConfiguration: Sendable, Equatable, Codable {
     /// The bzImage booted directly (no firmware).
     public var kernel: String
     /// The initramfs Coffer generated for this VM.
@@ -20,7 +20,7 @@ public struct VMConfiguration: Sendable, Equatable {
     /// (`/sys/block/vdX/serial`), not by its order.
     public var readOnlyDisks: [Disk]
 
-    public struct Disk: Sendable, Equatable {
+    public struct Disk: Sendable, Equatable, Codable {
         public var path: String
         /// At most 20 bytes (virtio-blk's serial field), letters, digits and '-'.
         public var serial: String

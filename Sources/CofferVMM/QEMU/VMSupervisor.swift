@@ -1,4 +1,5 @@
 import CofferCore
+import CofferSys
 import CofferWire
 import Foundation
 
@@ -69,7 +70,8 @@ public struct VMSupervisor: Sendable {
 
     /// Checks the deadline and the configuration, listens on the agent socket and starts QEMU with
     /// its output to `qemuLog`. The caller stops both with `stop` when done.
-    func launch(_ vm: VMConfiguration, qemuLog: String, deadline seconds: Double) throws -> (ChildProcess, AgentSocket) {
+    /// With `tied`, QEMU is killed by the kernel when the calling thread ends (see `Spawn.tied`).
+    func launch(_ vm: VMConfiguration, qemuLog: String, deadline seconds: Double, tied: Bool = false) throws -> (ChildProcess, AgentSocket) {
         guard let executable = qemu ?? Self.qemuPath() else {
             throw VMMError.missingTool(QEMUCommand.executable, package: QEMUCommand.package)
         }
@@ -89,11 +91,16 @@ public struct VMSupervisor: Sendable {
         defer { close(log) }
         let process: ChildProcess
         do {
-            process = try ChildProcess(executable: executable, arguments: arguments, stdout: log, stderr: log)
+            if tied {
+                let environment = ProcessInfo.processInfo.environment.map { "\($0.key)=\($0.value)" }
+                process = ChildProcess(adopting: try Spawn.tied(path: executable, argv: [executable] + arguments, env: environment, output: log))
+            } else {
+                process = try ChildProcess(executable: executable, arguments: arguments, stdout: log, stderr: log)
+            }
             RunningVMs.add(process.pid)
         } catch {
             socket.close()
-            throw VMMError.file(path: executable, reason: "cannot start QEMU: \(error.message)")
+            throw VMMError.file(path: executable, reason: "cannot start QEMU: \(error)")
         }
         return (process, socket)
     }

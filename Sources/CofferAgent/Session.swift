@@ -1,0 +1,214 @@
+import CofferSys
+import CofferWire
+import Glibc
+
+/// The agent's service loop once the guest is up: starts the workload and the processes the host
+/// execs (as far as the measured exec policy allows), relays their stdio, delivers signals and
+/// window sizes, reaps every child, and reports each exit after its output. It ends when the
+/// workload has ended, returning how.
+struct Session {
+    let port: FileDescriptor
+    let permission: ExecPermission
+    let console: Console
+    private var processes: [ProcessID: GuestProcess] = [:]
+    private var decoder = FrameDecoder()
+    private var mainStarted = false
+    private let children: ChildSignal
+    private var buffer = [UInt8](repeating: 0, count: 32768)
+
+    init(port: FileDescriptor, permission: ExecPermission, console: Console) throws(SystemError) {
+        self.port = port
+        self.permission = permission
+        self.console = console
+        children = try ChildSignal()
+    }
+
+    /// Serves the host until the workload ends; returns its exit (its output already sent).
+    /// A failure to start the workload is thrown; an exec that fails is reported and served on.
+    mutating func serve() throws -> ProcessExit {
+        while true {
+            if let exit = try finishEndedProcesses() { return exit }
+            var watched = [pollfd(fd: port.rawValue, events: Int16(POLLIN), revents: 0), pollfd(fd: children.fd, events: Int16(POLLIN), revents: 0)]
+            var owners: [(ProcessID, Int)] = []
+            for (id, process) in processes {
+                for (index, output) in process.outputs.enumerated() {
+                    watched.append(pollfd(fd: output.fd, events: Int16(POLLIN), revents: 0))
+                    owners.append((id, index))
+                }
+                if let input = process.input, !process.pendingInput.isEmpty {
+                    watched.append(pollfd(fd: input, events: Int16(POLLOUT), revents: 0))
+                    owners.append((id, -1))
+                }
+            }
+            // A process that has ended is drained without waiting; otherwise sleep until something happens.
+            let ending = processes.values.contains { $0.exit != nil }
+            let count = poll(&watched, nfds_t(watched.count), ending ? 0 : -1)
+            if count < 0 && errno != EINTR { throw SystemError("poll", "the agent's descriptors") }
+            if watched[0].revents != 0 { try receive() }
+            if watched[1].revents != 0 { reapChildren() }
+            var readable: Set<ProcessID> = []
+            for (position, (id, index)) in owners.enumerated() where watched[position + 2].revents != 0 {
+                if index < 0 {
+                    processes[id]?.flushInput()
+                } else if try relay(id) {
+                    readable.insert(id)
+                }
+            }
+            // A round without bytes after the exit was seen means the output is drained.
+            for (id, process) in processes where process.exit != nil {
+                if process.roundsAfterExit > 0 && !readable.contains(id) { processes[id]?.drained = true }
+                processes[id]?.roundsAfterExit += 1
+            }
+        }
+    }
+
+    /// Reads every output descriptor of `id` once; true when any had bytes.
+    private mutating func relay(_ id: ProcessID) throws -> Bool {
+        guard var process = processes[id] else { return false }
+        var any = false
+        var index = 0
+        while index < process.outputs.count {
+            let output = process.outputs[index]
+            // Sound: reads at most buffer.count bytes into memory `buffer` owns.
+            let count = buffer.withUnsafeMutableBytes { read(output.fd, $0.baseAddress, $0.count) }
+            if count > 0 {
+                try port.writeAll(ProcessOutput(id, output.stream, Array(buffer[0..<count])).frame.encoded())
+                any = true
+                index += 1
+            } else if count < 0 && (errno == EAGAIN || errno == EINTR) {
+                index += 1
+            } else {
+                // End of file, or EIO from a terminal whose other end all closed.
+                if output.fd != process.terminal && output.fd != process.input { close(output.fd) }
+                process.outputs.remove(at: index)
+            }
+        }
+        processes[id] = process
+        return any
+    }
+
+    /// Sends `exit` for each ended process whose output is drained: all its outputs closed, a
+    /// round without bytes, or 64 rounds (a descendant that keeps the pipe open and keeps writing
+    /// is not waited for). Returns the workload's exit once it is reported.
+    private mutating func finishEndedProcesses() throws -> ProcessExit? {
+        for (id, process) in processes {
+            guard let exit = process.exit, process.outputs.isEmpty || process.drained || process.roundsAfterExit > 64 else { continue }
+            var finished = process
+            finished.closeAll()
+            processes[id] = nil
+            if id == .main { return exit }
+            try port.writeAll(ProcessEnded(id, exit).frame.encoded())
+            console.log("process \(id.rawValue) \(exit)")
+        }
+        return nil
+    }
+
+    /// PID 1 reaps every orphan; only the processes it started are reported.
+    private mutating func reapChildren() {
+        children.drain()
+        while let (pid, status) = Spawn.reap() {
+            guard let id = processes.first(where: { $0.value.pid == pid })?.key else { continue }
+            let (signaled, value) = Spawn.decode(status)
+            processes[id]?.exit = signaled ? .signaled(UInt8(clamping: value)) : .exited(UInt8(truncatingIfNeeded: value))
+            processes[id]?.closeInput()
+        }
+    }
+
+    /// Reads the channel and acts on every complete frame.
+    private mutating func receive() throws {
+        // Sound: reads at most buffer.count bytes into memory `buffer` owns.
+        let count = buffer.withUnsafeMutableBytes { read(port.rawValue, $0.baseAddress, $0.count) }
+        if count < 0 && (errno == EINTR || errno == EAGAIN) { return }
+        guard count > 0 else { throw AgentFailure(.protocolViolation, "the host closed the agent channel") }
+        decoder.append(buffer[0..<count])
+        while let frame = try decoder.next() {
+            switch frame.kind {
+            case .start: try start(try StartProcess(frame))
+            case .stdin:
+                let data = try StdinData(frame)
+                guard var process = processes[data.id], process.input != nil else { continue }
+                if data.bytes.isEmpty {
+                    process.closeInputWhenWritten = true
+                } else if process.pendingInput.count + data.bytes.count > GuestProcess.pendingInputLimit {
+                    console.log("process \(data.id.rawValue) does not read its input; more than \(GuestProcess.pendingInputLimit) bytes pending, its input is closed")
+                    process.closeInput()
+                } else {
+                    process.pendingInput += data.bytes
+                }
+                process.flushInput()
+                processes[data.id] = process
+            case .signal:
+                let request = try SignalProcess(frame)
+                // A process that already ended keeps its pid until reported: never signal a reaped pid.
+                if let process = processes[request.id], process.exit == nil { kill(process.pid, Int32(request.signal)) }
+            case .resize:
+                let size = try TerminalSize(frame)
+                if let terminal = processes[size.id]?.terminal { PseudoTerminal.resize(terminal, rows: size.rows, cols: size.cols) }
+            case .hostname:
+                let name = try GuestHostname(frame)
+                /// The host name is cosmetic, but is only set before the workload runs.
+                guard !mainStarted else { throw AgentFailure(.protocolViolation, "hostname after the workload started") }
+                _ = name.name.withCString { sethostname($0, name.name.utf8.count) }
+            default:
+                /// The host may only ask for what is listed above; anything else is refused.
+                throw AgentFailure(.protocolViolation, "unexpected \(frame.kind) frame from the host")
+            }
+        }
+    }
+
+    /// The first `start` is the workload; later ones are exec requests under the exec policy.
+    private mutating func start(_ request: StartProcess) throws {
+        if !mainStarted {
+            guard request.id == .main else { throw AgentFailure(.protocolViolation, "the first start must be the workload (id 1)") }
+            mainStarted = true
+            do {
+                processes[.main] = try launch(request, checkingPolicy: false)
+            } catch var failure as AgentFailure {
+                failure.id = .main
+                throw failure
+            }
+            return
+        }
+        guard request.id != .main, processes[request.id] == nil else {
+            throw AgentFailure(.protocolViolation, "start for process \(request.id.rawValue), which is in use")
+        }
+        do {
+            processes[request.id] = try launch(request, checkingPolicy: true)
+        } catch var failure as AgentFailure {
+            failure.id = request.id
+            console.log("exec \(request.argv[0]) refused: \(failure.message)")
+            try port.writeAll(failure.frame.encoded())
+        }
+    }
+
+    private func launch(_ request: StartProcess, checkingPolicy: Bool) throws(AgentFailure) -> GuestProcess {
+        let path = try GuestProcess.resolve(request.argv[0], env: request.env)
+        /// The host chooses what to exec, so only what the measured policy allows is started.
+        if checkingPolicy, !permission.permits(program: path, argv: request.argv, env: request.env) {
+            throw AgentFailure(.denied, "the image's exec policy does not allow \(request.argv.joined(separator: " "))")
+        }
+        let users = UserDatabase(
+            passwd: String(decoding: (try? readFile("/etc/passwd")) ?? [], as: UTF8.self),
+            group: String(decoding: (try? readFile("/etc/group")) ?? [], as: UTF8.self))
+        let user = try users.resolve(request.user)
+        let process: GuestProcess
+        do {
+            process = try GuestProcess.start(request, path: path, user: user)
+        } catch let failure as Spawn.Failure {
+            /// EIO from execve means the kernel could not read the program: under dm-verity that is
+            /// a block that does not hash to the measured root hash.
+            if failure.errno == EIO {
+                throw AgentFailure(.integrity, "\(failure): the root file system failed dm-verity verification (the image on disk does not match its measured root hash)")
+            }
+            throw AgentFailure(.start, "\(failure)")
+        } catch {
+            throw AgentFailure(.start, "\(error)")
+        }
+        do {
+            try port.writeAll(ProcessStarted(request.id, pid: UInt32(process.pid)).frame.encoded())
+        } catch {
+            throw AgentFailure(.protocolViolation, "\(error)")
+        }
+        return process
+    }
+}

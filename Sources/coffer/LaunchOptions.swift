@@ -1,0 +1,120 @@
+import ArgumentParser
+import CofferCore
+import CofferImage
+import CofferVMM
+import CofferWire
+import Foundation
+
+/// How a VM is booted: memory, CPUs, accelerator, boot deadline, agent. Turns an image into a
+/// created VM (its directory, initramfs and spec).
+struct LaunchOptions: ParsableArguments {
+    @Option(name: .customShort("m"), help: "Guest memory: MiB, or with a suffix (512M, 1G). Default: the image's, else 256M.")
+    var memory: String?
+    @Option(help: "Virtual CPUs.") var cpus = 1
+    @Option(help: "auto, kvm or tcg.") var accel = "auto"
+    @Option(help: "Seconds the guest has to boot and check in before it is killed.") var bootTimeout = 60.0
+    @Option(help: "The static guest agent (default: $COFFER_AGENT, else .build-agent/release/coffer-agent above this executable).")
+    var agent: String?
+
+    /// Creates the VM: checks the image's verity parameters, writes the initramfs, computes the
+    /// launch measurement and stores the spec. Says, on every run, that nothing here is confidential.
+    func create(
+        _ stored: StoredImage, reference: String, workload: VMSpec.Workload, name: String?, autoRemove: Bool, home: String,
+        verbose: Bool
+    ) throws -> (VMSpec, VMDirectory) {
+        let verity = stored.manifest.rootfs.verity
+        guard let kernel = KernelCache(home: home).defaultKernel() else {
+            throw CofferError(.notFound, "no guest kernel in \(home)/kernel: run `coffer setup` first")
+        }
+        if let name, !Self.isValidName(name) {
+            throw CofferError(.invalidInput, "--name \(name): use letters, digits, '_', '.' and '-', starting with a letter or digit (at most 64)")
+        }
+        let root = try VerityRootDisks(
+            dataPath: stored.rootfsPath, hashPath: stored.verityPath, rootHash: verity.rootHash, salt: verity.salt,
+            dataBlocks: verity.dataBlocks, hashAlgorithm: verity.hashAlgorithm, dataBlockSize: verity.dataBlockSize,
+            hashBlockSize: verity.hashBlockSize)
+        let exec = ExecPermission(stored.manifest.config.exec)
+        guard let request = AcceleratorRequest(accel) else { throw CofferError(.invalidInput, "--accel must be auto, kvm or tcg, not \(accel)") }
+        let host = HostFacts.probe()
+        let choice = AcceleratorChoice.choose(request, host: host)
+        let memoryMiB = try memoryMiB(stored.manifest.config.memoryBytes)
+        let agentPath = try agentPath()
+        // Said on every run, whatever the flags: nothing on this path is confidential yet.
+        FileHandle.standardError.write(Data(
+            "coffer: development mode: plain VM under \(choice.accelerator.rawValue), not confidential (no TDX or SEV-SNP launch)\n".utf8))
+        return try VMStore(home: home).create { id, directory in
+            let initramfs = try Initramfs(agent: agentPath, kernel: kernel)
+            try initramfs.write(to: directory.file("initramfs.cpio"))
+            let vm = VMConfiguration(
+                kernel: kernel.vmlinuz, initramfs: directory.file("initramfs.cpio"),
+                extraKernelArguments: [root.kernelArgument, exec.kernelArgument], memoryMiB: memoryMiB, cpus: cpus,
+                accelerator: choice.accelerator, tscKilohertz: host.tscKilohertz, agentSocket: directory.file("agent.sock"),
+                consoleLog: directory.file("console.log"), readOnlyDisks: root.disks)
+            let measurement = try LaunchMeasurement(vm: vm, initramfs: initramfs)
+            if verbose {
+                Self.log("accelerator \(choice.reason)")
+                Self.log("launch measurement \(measurement.digestHex)")
+                Self.log("  kernel    sha256:\(Hex.encode(measurement.kernelDigest)) \(kernel.release)")
+                Self.log("  initramfs \(initramfs.digestHex)")
+                Self.log("  cmdline   \(measurement.commandLine)")
+            }
+            let vmName = name ?? "vm-\(id.prefix(8))"
+            return VMSpec(
+                id: id, name: vmName, image: reference, imageID: stored.id, created: Date().timeIntervalSince1970, vm: vm,
+                workload: workload, hostname: Self.hostname(for: vmName), bootDeadline: bootTimeout,
+                launchMeasurement: measurement.digestHex, autoRemove: autoRemove)
+        }
+    }
+
+    static func isValidName(_ name: String) -> Bool {
+        guard let first = name.utf8.first, name.utf8.count <= 64, first != UInt8(ascii: "_"), first != UInt8(ascii: "."), first != UInt8(ascii: "-") else { return false }
+        return name.utf8.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 | 0x20 >= 0x61 && $0 | 0x20 <= 0x7a) || $0 == 0x5f || $0 == 0x2e || $0 == 0x2d }
+    }
+
+    /// The VM's name as a host name: '_' is not allowed there.
+    static func hostname(for name: String) -> String {
+        let candidate = name.replacingOccurrences(of: "_", with: "-")
+        return GuestHostname.isValid(candidate) ? candidate : "coffer"
+    }
+
+    private func memoryMiB(_ imageBytes: UInt64?) throws -> Int {
+        guard let memory else { return imageBytes.map { max(64, Int(($0 + (1 << 20) - 1) >> 20)) } ?? 256 }
+        if let mebibytes = Int(memory) { return mebibytes }
+        guard let bytes = MemorySize.parse(memory) else { throw CofferError(.invalidInput, "-m \(memory): expected MiB or a size such as 512M or 1G") }
+        return Int(bytes >> 20)
+    }
+
+    /// The static agent: --agent, $COFFER_AGENT, or `.build-agent/release/coffer-agent` in a
+    /// directory above this executable (a source checkout after `make agent`).
+    private func agentPath() throws -> String {
+        if let agent { return agent }
+        if let fromEnvironment = ProcessInfo.processInfo.environment["COFFER_AGENT"], !fromEnvironment.isEmpty { return fromEnvironment }
+        var directory = URL(fileURLWithPath: CommandLine.executablePath).resolvingSymlinksInPath().deletingLastPathComponent()
+        while directory.path != "/" {
+            let candidate = directory.appendingPathComponent(".build-agent/release/coffer-agent").path
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+            directory = directory.deletingLastPathComponent()
+        }
+        throw CofferError(.notFound, "the static guest agent was not found: build it with `make agent`, or pass --agent or set COFFER_AGENT")
+    }
+
+    static func log(_ line: String) { FileHandle.standardError.write(Data("coffer: \(line)\n".utf8)) }
+}
+
+extension ExecPermission {
+    /// The image's exec policy as the agent enforces it.
+    init(_ policy: ExecPolicy) {
+        switch policy {
+        case .deny: self = .deny
+        case .allow: self = .allow
+        case .prefixes(let prefixes): self = .prefixes(prefixes)
+        }
+    }
+}
+
+extension CommandLine {
+    /// This process's executable, from /proc/self/exe.
+    static var executablePath: String {
+        (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? arguments[0]
+    }
+}

@@ -1,0 +1,139 @@
+import CofferTestSupport
+import Foundation
+import Testing
+
+/// The docker-like lifecycle through the real executable, on real micro-VMs: detached runs,
+/// exec under the image's measured exec policy, ps states, logs, stop, kill, rm, standard input
+/// and terminals, and VMs whose QEMU or monitor died.
+@Suite(.serialized) struct LifecycleCLITests: CofferCLIHarness {
+    let coffer = Repository.executable("coffer")
+    let runs = RunCLITests()
+
+    /// A busybox root with a user database; `exec` is what the Cofferfile says.
+    func busyboxImage(_ home: String, tag: String, exec: String) throws {
+        let work = try TemporaryDirectory("coffer-lifecycle")
+        try FileManager.default.createDirectory(atPath: work.file("root/bin"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: work.file("root/etc"), withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: "/bin/busybox", toPath: work.file("root/bin/busybox"))
+        for tool in ["sh", "sleep", "cat", "id", "hostname", "tty", "stty", "echo"] {
+            try FileManager.default.createSymbolicLink(atPath: work.file("root/bin/\(tool)"), withDestinationPath: "busybox")
+        }
+        try "root:x:0:0:root:/root:/bin/sh\nalice:x:1000:1000:Alice:/home/alice:/bin/sh\n".write(
+            toFile: work.file("root/etc/passwd"), atomically: true, encoding: .utf8)
+        try "root:x:0:\nalice:x:1000:\nstaff:x:50:alice\n".write(toFile: work.file("root/etc/group"), atomically: true, encoding: .utf8)
+        try sh("tar -C \(work.file("root")) -cf \(work.file("root.tar")) .")
+        try "name: \(tag)\nfrom: {rootfs: root.tar}\nexec: \(exec)\ncmd: [/bin/sh]\n".write(
+            toFile: work.file("Cofferfile"), atomically: true, encoding: .utf8)
+        let built = try coffer(home, ["build", "-f", work.file("Cofferfile")], directory: work.path)
+        guard built.status == 0 else { throw TestFailure("build failed: \(built.stderr)") }
+    }
+
+    @Test func aDetachedVMServesExecLogsAndStops() throws {
+        let home = try runs.storeWithKernel()
+        try busyboxImage(home.path, tag: "shell:1", exec: "allow")
+        let started = try coffer(home.path, [
+            "run", "-d", "--name", "web", "shell:1", "/bin/sh", "-c",
+            "echo started; trap 'echo got TERM; exit 5' TERM; while true; do sleep 0.1; done",
+        ])
+        #expect(started.status == 0, "\(started.stderr)")
+        #expect(started.stdout.count == 33, "\(started.stdout)")  // 32 hex digits and a newline
+        #expect(try coffer(home.path, ["ps"]).stdout.contains(" web"))
+
+        // exec: output and status; a named user with its groups; stdin; the host name.
+        let exec = try coffer(home.path, ["exec", "-u", "alice", "web", "/bin/sh", "-c", "id; hostname; exit 4"])
+        #expect(exec.status == 4, "\(exec.stderr)")
+        #expect(exec.stdout == "uid=1000(alice) gid=1000(alice) groups=50(staff),1000(alice)\nweb\n")
+        let piped = try coffer(home.path, ["exec", "-i", "web", "/bin/sh", "-c", "cat; echo end"], input: "line one\nline two\n")
+        #expect(piped.stdout == "line one\nline two\nend\n", "\(piped.stderr)")
+        let missing = try coffer(home.path, ["exec", "web", "no-such-program"])
+        #expect(missing.status == 127)
+        #expect(missing.stderr.contains("no-such-program: not found"), "\(missing.stderr)")
+
+        // stop: SIGTERM reaches the workload, which exits with its own status.
+        let stopped = try coffer(home.path, ["stop", "-t", "20", "web"])
+        #expect(stopped.status == 0, "\(stopped.stderr)")
+        let listed = try coffer(home.path, ["ps", "-a"])
+        #expect(listed.stdout.contains("Exited (5)"), "\(listed.stdout)")
+        #expect(try coffer(home.path, ["ps"]).stdout.split(separator: "\n").count == 1)
+        let logs = try coffer(home.path, ["logs", "web"])
+        #expect(logs.stdout == "started\ngot TERM\n", "\(logs.stdout)")
+        #expect(try coffer(home.path, ["logs", "--console", "web"]).stdout.contains("coffer-agent: ready after"))
+        #expect(try coffer(home.path, ["exec", "web", "/bin/true"]).stderr.contains("web is not running (exited)"))
+
+        // start boots it again; kill ends it; rm removes it.
+        let again = try coffer(home.path, ["start", "web"])
+        #expect(again.status == 0, "\(again.stderr)")
+        #expect(try coffer(home.path, ["ps"]).stdout.contains("Up "))
+        #expect(try coffer(home.path, ["rm", "web"]).stderr.contains("web is running: stop it first"))
+        #expect(try coffer(home.path, ["kill", "web"]).status == 0)
+        #expect(try coffer(home.path, ["ps", "-a"]).stdout.contains("Exited (137)"))
+        #expect(try coffer(home.path, ["rm", "web"]).status == 0)
+        #expect(try coffer(home.path, ["ps", "-a"]).stdout.split(separator: "\n").count == 1)
+        #expect(try runs.processes(using: home.path).isEmpty)
+    }
+
+    @Test func execIsRefusedUnlessTheMeasuredPolicyAllowsIt() throws {
+        let home = try runs.storeWithKernel()
+        try busyboxImage(home.path, tag: "locked:1", exec: "[[/bin/echo, ok]]")
+        let started = try coffer(home.path, ["run", "-d", "--name", "locked", "locked:1", "/bin/sleep", "600"])
+        #expect(started.status == 0, "\(started.stderr)")
+        let allowed = try coffer(home.path, ["exec", "locked", "/bin/echo", "ok", "then", "more"])
+        #expect(allowed.status == 0, "\(allowed.stderr)")
+        #expect(allowed.stdout == "ok then more\n")
+        // A PATH lookup is fine when it lands on the allowed program; a path that only names it
+        // another way is not matched.
+        #expect(try coffer(home.path, ["exec", "locked", "echo", "ok"]).stdout == "ok\n")
+        for refused in [["/bin/sh"], ["/bin/echo", "other"], ["/bin/../bin/echo", "ok"]] {
+            let result = try coffer(home.path, ["exec", "locked"] + refused)
+            #expect(result.status == 126, "\(refused): \(result.stderr)")
+            #expect(result.stderr.contains("the image's exec policy does not allow"), "\(result.stderr)")
+        }
+        // rm -f kills the monitor; QEMU dies with it (PR_SET_PDEATHSIG).
+        #expect(try coffer(home.path, ["rm", "-f", "locked"]).status == 0)
+        #expect(try runs.processes(using: home.path).isEmpty)
+    }
+
+    @Test func standardInputAndATerminalReachTheWorkload() throws {
+        let home = try runs.storeWithKernel()
+        try busyboxImage(home.path, tag: "io:1", exec: "deny")
+        // Input piped before the guest has booted is kept for the workload.
+        let piped = try coffer(home.path, ["run", "--rm", "-i", "io:1", "/bin/sh"], input: "echo from stdin\nexit 6\n")
+        #expect(piped.status == 6, "\(piped.stderr)")
+        #expect(piped.stdout == "from stdin\n")
+        // Without -i, stdin is /dev/null.
+        #expect(try coffer(home.path, ["run", "--rm", "io:1", "/bin/cat"], input: "ignored\n").stdout == "")
+        // -t under a real pseudo-terminal (script(1)): the workload's stdio is a tty, sized as ours.
+        let command = "stty rows 33 cols 101; \(coffer) run --home \(home.path) --rm -t io:1 /bin/sh -c 'tty; stty size; echo $TERM'"
+        let terminal = try run("/usr/bin/script", ["-qec", command, "/dev/null"])
+        #expect(terminal.status == 0, "\(terminal.stdout)")
+        #expect(terminal.stdout.contains("/dev/pts/0\r\n33 101\r\nxterm\r\n"), "\(terminal.stdout)")
+        #expect(try coffer(home.path, ["ps", "-a"]).stdout.split(separator: "\n").count == 1)
+    }
+
+    @Test func psReportsAVMWhoseQEMUOrMonitorDied() throws {
+        let home = try runs.storeWithKernel()
+        try busyboxImage(home.path, tag: "victim:1", exec: "deny")
+        for name in ["qemu-killed", "monitor-killed"] {
+            let started = try coffer(home.path, ["run", "-d", "--name", name, "victim:1", "/bin/sleep", "600"])
+            #expect(started.status == 0, "\(started.stderr)")
+        }
+        let listed = try coffer(home.path, ["ps", "--format", "json"])
+        let vms = try #require(try JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [[String: Any]])
+        let pids = Dictionary(uniqueKeysWithValues: vms.map { ($0["name"] as? String ?? "", ($0["qemuPID"] as? Int32 ?? 0, $0["monitorPID"] as? Int32 ?? 0)) })
+        kill(try #require(pids["qemu-killed"]).0, SIGKILL)
+        kill(try #require(pids["monitor-killed"]).1, SIGKILL)
+        // The monitor notices QEMU's end; a killed monitor is seen by ps itself. Bounded wait.
+        var table = ""
+        for _ in 0..<100 {
+            table = try coffer(home.path, ["ps", "-a"]).stdout
+            if table.components(separatedBy: "Dead: ").count == 3 { break }
+            usleep(100_000)
+        }
+        #expect(table.contains("Dead: QEMU ended (status 9) without the workload's exit"), "\(table)")
+        #expect(table.contains("Dead: its monitor (pid"), "\(table)")
+        // The killed monitor's QEMU did not outlive it.
+        for _ in 0..<50 where !(try runs.processes(using: home.path)).isEmpty { usleep(100_000) }
+        #expect(try runs.processes(using: home.path).isEmpty)
+        #expect(try coffer(home.path, ["rm", "qemu-killed", "monitor-killed"]).status == 0)
+    }
+}
