@@ -21,6 +21,8 @@ let package = Package(
         .executable(name: "coffer", targets: ["coffer"]),
         .library(name: "CofferVerifier", targets: ["CofferVerifier"]),
         .library(name: "CofferImage", targets: ["CofferImage"]),
+        .executable(name: "coffer-runtime", targets: ["coffer-runtime"]),
+        .executable(name: "coffer-pal-host", targets: ["coffer-pal-host"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -57,6 +59,12 @@ let package = Package(
             name: "CofferKBS",
             dependencies: ["CofferCore", "CofferEvidence", "CofferVerifier", crypto, cryptoExtras, x509, asn1, hummingbird, hummingbirdTLS, sqliteNIO, asyncHTTPClient]
         ),
+        // OCI runtime (rune-compatible): no Foundation, so that runc's callers pay little start-up.
+        .target(name: "CCofferOCI"),
+        .target(name: "CofferOCI", dependencies: ["CofferCore", "CCofferOCI"]),
+        .executableTarget(name: "coffer-runtime", dependencies: ["CofferOCI"]),
+        // The enclave container's init, in C: it runs inside the container on the host's loader.
+        .executableTarget(name: "coffer-pal-host", dependencies: ["CCofferOCI"]),
         .executableTarget(
             name: "coffer",
             dependencies: ["CofferImage", "CofferVerifier", "CofferEvidence", "CofferVMM", "CofferKBS", argumentParser, crypto, cryptoExtras, x509]),
@@ -73,6 +81,7 @@ let package = Package(
 
         // MARK: Tests
         .target(name: "CofferTestSupport", path: "Tests/CofferTestSupport"),
+        .testTarget(name: "CofferRuntimeTests", dependencies: ["CofferOCI", "CofferTestSupport"]),
         .testTarget(name: "CofferCLITests", dependencies: ["CofferTestSupport"]),
         .testTarget(name: "CofferCoreTests", dependencies: ["CofferCore"]),
         .testTarget(name: "CofferImageTests", dependencies: ["CofferImage", "CofferCore", "CofferTestSupport"]),

@@ -1,0 +1,46 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Reports coffer-runtime's own errors where runc reports its: standard error, and the --log
+/// file in --log-format (containerd's shims read the last error from that file).
+struct RuntimeLog {
+    var line: RuntimeCommandLine
+
+    func error(_ message: String) {
+        fputs("coffer-runtime: \(message)\n", stderr)
+        guard let path = globalValue("log"), !path.isEmpty else { return }
+        var time = timespec()
+        clock_gettime(CLOCK_REALTIME, &time)
+        var broken = tm()
+        gmtime_r(&time.tv_sec, &broken)
+        var buffer = [CChar](repeating: 0, count: 64)
+        strftime(&buffer, buffer.count, "%Y-%m-%dT%H:%M:%SZ", &broken)
+        let stamp = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        let entry: String
+        if globalValue("log-format") == "json" {
+            entry = JSONValue.object([("level", .string("error")), ("msg", .string(message)), ("time", .string(stamp))]).serialized
+        } else {
+            entry = "time=\"\(stamp)\" level=error msg=\(JSONValue.string(message).serialized)"
+        }
+        let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { return }
+        let bytes = Array((entry + "\n").utf8)
+        // Sound: the buffer holds bytes.count bytes for the duration of the call.
+        _ = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        close(fd)
+    }
+
+    private func globalValue(_ name: String) -> String? {
+        var value: String?
+        var index = 0
+        let globals = line.globalArguments
+        while index < globals.count {
+            if let (flag, inline) = RuntimeCommandLine.flag(globals[index]), flag == name {
+                value = inline ?? (index + 1 < globals.count ? globals[index + 1] : nil)
+            }
+            index += 1
+        }
+        return value
+    }
+}
