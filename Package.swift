@@ -64,7 +64,10 @@ let package = Package(
         .target(name: "CofferOCI", dependencies: ["CofferCore", "CCofferOCI"]),
         .executableTarget(name: "coffer-runtime", dependencies: ["CofferOCI"]),
         // The enclave container's init, in C: it runs inside the container on the host's loader.
-        .executableTarget(name: "coffer-pal-host", dependencies: ["CCofferOCI"]),
+        // --as-needed drops the Swift runtime SwiftPM's link line adds: it is plain C (decision 0012).
+        .executableTarget(
+            name: "coffer-pal-host", dependencies: ["CCofferOCI"],
+            linkerSettings: [.unsafeFlags(["-static-stdlib", "-Xlinker", "--as-needed"])]),
         .executableTarget(
             name: "coffer",
             dependencies: ["CofferImage", "CofferVerifier", "CofferEvidence", "CofferVMM", "CofferKBS", argumentParser, crypto, cryptoExtras, x509]),
@@ -72,6 +75,7 @@ let package = Package(
         // MARK: Benchmarks (programs, not timed tests)
         .executableTarget(name: "verity-bench", dependencies: ["CofferImage"], path: "Benchmarks/VerityBench"),
         .executableTarget(name: "attest-bench", dependencies: ["CofferVerifier"], path: "Benchmarks/AttestBench"),
+        .executableTarget(name: "runtime-bench", dependencies: ["CofferCore"], path: "Benchmarks/RuntimeBench"),
         .executableTarget(name: "kbs-bench", dependencies: ["CofferKBS", "CofferCore", crypto], path: "Benchmarks/KBSBench"),
 
         // MARK: Fuzzing (`make fuzz` builds it with -sanitize=fuzzer; a plain build replays files)

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -146,4 +147,19 @@ int coffer_oci_receive(int connection, char **payload, size_t *length, int fds[3
 int coffer_oci_fork(void)
 {
 	return fork();
+}
+
+unsigned int coffer_oci_major(unsigned long device)
+{
+	return major(device);
+}
+
+unsigned int coffer_oci_minor(unsigned long device)
+{
+	return minor(device);
+}
+
+int coffer_oci_pipe(int fds[2])
+{
+	return pipe2(fds, O_CLOEXEC);
 }

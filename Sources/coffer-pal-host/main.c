@@ -170,7 +170,8 @@ static int run_program(char **argv, char **env, int in, int out, int err, int *e
 }
 
 /* Signals the container's init receives go to the enclave: pal_kill(-1, sig) (all its
- * processes, spec_v2.md section 5). A v1 PAL has no pal_kill: the host destroys and exits. */
+ * processes, spec_v2.md section 5). A v1 PAL has no pal_kill: the host destroys and exits.
+ * The handler only writes the signal number to a pipe; a thread does the rest. */
 static void on_signal(int sig)
 {
 	unsigned char byte = (unsigned char)sig;
@@ -183,6 +184,15 @@ static void *forward_signals(void *unused)
 	(void)unused;
 	unsigned char byte;
 	while (read(signal_pipe[0], &byte, 1) == 1) {
+		pthread_mutex_lock(&state_lock);
+		int running = started;
+		pthread_mutex_unlock(&state_lock);
+		if (!running) {
+			/* Created, never started: the signal ends the container, as it would end a
+			 * process runc had not yet started. */
+			destroy_once();
+			_exit(128 + byte);
+		}
 		if (pal.version >= 2) {
 			int result = pal.kill(-1, byte);
 			if (result < 0)

@@ -5,7 +5,8 @@ import Foundation
 /// A busybox bundle (rootfs from Debian's busybox-static) and a private runc root, for one test.
 final class ContainerFixture: @unchecked Sendable {
     let directory: TemporaryDirectory
-    var bundle: String { directory.file("bundle") }
+    /// The bundle path as runc reports it (cleaned: NSTemporaryDirectory ends with a slash).
+    var bundle: String { (directory.file("bundle") as NSString).standardizingPath }
     var root: String { directory.file("root") }
     var stateRoot: String { root + ".coffer" }
 

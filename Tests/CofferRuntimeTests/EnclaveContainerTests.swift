@@ -19,7 +19,8 @@ import Testing
         #expect(result.stdout.hasPrefix("in-enclave\n"))
         // rune's variables configure the runtime; the program never sees them.
         #expect(!result.stdout.contains("ENCLAVE_"))
-        #expect(result.stdout.contains("PATH=/bin"))
+        // v2 and v3 pass the environment with pal_create_process; v1's pal_exec has none.
+        #expect(result.stdout.contains("PATH=/bin") == (version != "v1"))
         #expect(result.stderr.contains("reference-pal: SGX simulation: no SGX hardware is used"))
         #expect(result.stderr.contains("args=one two"))
         #expect(result.stderr.contains("pal_destroy"))
@@ -109,6 +110,15 @@ import Testing
         try fixture.wait("the detached exec") { (try? String(contentsOfFile: marker, encoding: .utf8)) == "hi\n" }
         #expect(try fixture.runtime(["delete", "--force", id]).status == 0)
         #expect(try fixture.isEmpty())
+    }
+
+    /// The PAL host is plain C: the Swift runtime is not among what gets mounted into the container.
+    @Test func palHostNeedsNoSwiftRuntime() throws {
+        let host = Repository.executable("coffer-pal-host")
+        let files = try PALHostFiles.collect(host: host, pal: try ReferencePAL.path("v2"))
+        #expect(!files.libraries.contains { $0.name.contains("swift") })
+        #expect(files.libraries.contains { $0.name == "libc.so.6" })
+        #expect(files.loaderName == "ld-linux-x86-64.so.2" && files.palName == "libreference-pal-v2.so")
     }
 
     /// Bad PALs: a clear error at create, no runc container and no Coffer state left.

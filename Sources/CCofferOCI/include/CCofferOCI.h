@@ -26,4 +26,11 @@ int coffer_oci_receive(int connection, char **payload, size_t *length, int fds[3
  * coffer-runtime has one thread, so the child is in a consistent state. */
 int coffer_oci_fork(void);
 
+/* major(3) and minor(3) of a device number (macros in C, so not callable from Swift). */
+unsigned int coffer_oci_major(unsigned long device);
+unsigned int coffer_oci_minor(unsigned long device);
+
+/* A pipe whose both ends are close-on-exec (pipe2 is not exported to Swift by Glibc). */
+int coffer_oci_pipe(int fds[2]);
+
 #endif

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CCofferOCI
 
 /// The SGX device nodes the host has, which an enclave container gets (rune's list for
 /// intelSgx, rune/libenclave/check.go: the in-kernel driver's /dev/sgx_enclave and
@@ -9,12 +10,12 @@ enum SGXDevices {
     static let paths = ["/dev/sgx_enclave", "/dev/sgx_provision", "/dev/sgx/enclave", "/dev/sgx/provision", "/dev/isgx"]
 
     static func present() -> [EnclaveBundle.Device] {
-        paths.compactMap { path in
+        paths.compactMap { path -> EnclaveBundle.Device? in
             var status = stat()
             // stat follows the /dev/sgx/* links: the container gets a node with the target's numbers.
             guard stat(path, &status) == 0, status.st_mode & S_IFMT == S_IFCHR else { return nil }
             return EnclaveBundle.Device(
-                path: path, major: UInt64(gnu_dev_major(status.st_rdev)), minor: UInt64(gnu_dev_minor(status.st_rdev)),
+                path: path, major: UInt64(coffer_oci_major(UInt(status.st_rdev))), minor: UInt64(coffer_oci_minor(UInt(status.st_rdev))),
                 mode: status.st_mode)
         }
     }

@@ -45,7 +45,7 @@ extension CofferRuntime {
             abandon(id, state)
             return status
         }
-        do {
+        do throws(OCIError) {
             // create: runc start runs the PAL host now, so that pal_init happens at create as in
             // rune; the PAL host then waits for `coffer-runtime start` on its control socket.
             if command == "create" {

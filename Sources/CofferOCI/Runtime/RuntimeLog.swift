@@ -8,7 +8,9 @@ struct RuntimeLog {
     var line: RuntimeCommandLine
 
     func error(_ message: String) {
-        fputs("coffer-runtime: \(message)\n", stderr)
+        let text = Array("coffer-runtime: \(message)\n".utf8)
+        // Sound: the buffer holds text.count bytes for the duration of the call.
+        _ = text.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
         guard let path = globalValue("log"), !path.isEmpty else { return }
         var time = timespec()
         clock_gettime(CLOCK_REALTIME, &time)

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CCofferOCI
 import CofferCore
 
 /// runc, to which every container operation is delegated.
@@ -49,7 +50,7 @@ public enum Runc {
         throws(OCIError) -> (status: Int32, output: String)
     {
         var fds: [Int32] = [0, 0]
-        guard pipe2(&fds, O_CLOEXEC) == 0 else { throw .system("pipe: \(FileSystem.errorText())") }
+        guard coffer_oci_pipe(&fds) == 0 else { throw .system("pipe: \(FileSystem.errorText())") }
         let child: ChildProcess
         do {
             child = try spawn(executable: executable, arguments, stdout: fds[1], stderr: stderrToOutput ? fds[1] : 2)

@@ -125,7 +125,7 @@ static int spawn(const char *path, char **argv, char **env, const pal_stdio_fds 
 }
 
 /* Releases the process in `slot` and waits for it; the exit value is as a shell reports it. */
-static int run(int slot, int *exit_value)
+static __attribute__((unused)) int run(int slot, int *exit_value)
 {
 	int status = 0;
 	pthread_mutex_lock(&lock);
