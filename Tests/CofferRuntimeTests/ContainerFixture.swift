@@ -78,28 +78,30 @@ final class ContainerFixture: @unchecked Sendable {
 }
 
 /// The reference PAL (Tests/Fixtures/reference-pal) compiled with gcc, once per test run, in
-/// each variant the tests need.
+/// each variant the tests need, into .build/reference-pal (kept, like other build products).
 enum ReferencePAL {
     static let source = Repository.root() + "/Tests/Fixtures/reference-pal/reference-pal.c"
+    static let directory = Repository.root() + "/.build/reference-pal"
     nonisolated(unsafe) private static var built: [String: String] = [:]
     private static let lock = NSLock()
-    private static let directory = try? TemporaryDirectory("coffer-pal")
 
     /// "v3", "v2", "v1", "missing-exec", "version-9", "init-fails".
     static func path(_ variant: String) throws -> String {
         lock.lock()
         defer { lock.unlock() }
         if let path = built[variant] { return path }
-        guard let directory else { throw TestFailure("no temporary directory for the PALs") }
         let defines: [String: [String]] = [
             "v3": ["-DPAL_VERSION=3"], "v2": ["-DPAL_VERSION=2"], "v1": ["-DPAL_VERSION=1"],
             "missing-exec": ["-DPAL_VERSION=2", "-DOMIT_PAL_EXEC"], "version-9": ["-DPAL_VERSION=9"],
             "init-fails": ["-DPAL_VERSION=3", "-DINIT_FAILS"],
         ]
         guard let flags = defines[variant] else { throw TestFailure("unknown PAL variant \(variant)") }
-        let output = directory.file("libreference-pal-\(variant).so")
-        let result = try run("gcc", ["-shared", "-fPIC", "-Wall", "-Werror"] + flags + ["-o", output, source, "-lpthread"])
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let output = "\(directory)/libreference-pal-\(variant).so"
+        // Compiled beside, then renamed: another test process may be loading the previous one.
+        let result = try run("gcc", ["-shared", "-fPIC", "-Wall", "-Werror"] + flags + ["-o", output + ".new", source, "-lpthread"])
         guard result.status == 0 else { throw TestFailure("gcc failed: \(result.stderr)") }
+        guard rename(output + ".new", output) == 0 else { throw TestFailure("cannot rename \(output).new") }
         built[variant] = output
         return output
     }
