@@ -95,6 +95,9 @@ static void destroy_once(void)
 
 static void load(const char *path, const char *args, const char *log_level)
 {
+	/* Messages name the library by its file name: `path` is where it is mounted in the
+	 * container, which is not the host path the user gave. */
+	const char *name = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
 	void *library = dlopen(path, RTLD_NOW | RTLD_LOCAL);
 	if (!library)
 		fail(125, "cannot load the enclave runtime PAL: %s", dlerror());
@@ -103,7 +106,7 @@ static void load(const char *path, const char *args, const char *log_level)
 	pal.version = pal.get_version ? pal.get_version() : 1;
 	if (pal.version < 1 || pal.version > 3)
 		fail(125, "the enclave runtime PAL %s reports PAL API version %d; Coffer supports versions 1 to 3",
-		     path, pal.version);
+		     name, pal.version);
 	pal.init = (int (*)(const void *))dlsym(library, "pal_init");
 	pal.destroy = (int (*)(void))dlsym(library, "pal_destroy");
 	void *exec = dlsym(library, "pal_exec");
@@ -112,7 +115,7 @@ static void load(const char *path, const char *args, const char *log_level)
 	for (int i = 0; i < count; i++)
 		if (!dlsym(library, required[i]))
 			fail(125, "the enclave runtime PAL %s (PAL API version %d) does not export %s",
-			     path, pal.version, required[i]);
+			     name, pal.version, required[i]);
 	if (pal.version == 1) {
 		pal.exec_v1 = (int (*)(char *, char **, pal_stdio_fds *, int *))exec;
 	} else {
@@ -127,7 +130,7 @@ static void load(const char *path, const char *args, const char *log_level)
 	 * earlier versions read only the leading pal_attr_v1_t, which is the same address. */
 	int result = pal.init(&attr);
 	if (result < 0)
-		fail(125, "pal_init of the enclave runtime PAL %s failed with %d (%s)", path, result, strerror(-result));
+		fail(125, "pal_init of the enclave runtime PAL %s failed with %d (%s)", name, result, strerror(-result));
 }
 
 /* As rune does (exec.LookPath before Exec): a bare name found on PATH in the container becomes

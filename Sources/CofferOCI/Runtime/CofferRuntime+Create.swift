@@ -53,6 +53,9 @@ extension CofferRuntime {
                 guard started == 0 else { throw OCIError.enclaveRuntime("runc could not start the PAL host of \(id)") }
             }
             try waitForInit(id, state)
+        } catch .enclaveRuntime(let message) {
+            abandon(id, state)
+            throw .enclaveRuntime("enclave container \(id) (PAL \(settings.runtimePath)): \(message)")
         } catch {
             abandon(id, state)
             throw error
@@ -82,14 +85,14 @@ extension CofferRuntime {
 
     /// runc's status of the container ("created", "running", "stopped", ...), nil if runc has none.
     func runcStatus(_ id: String) throws(OCIError) -> String? {
-        let (status, output) = try Runc.capture(line.globalArguments + ["state", id])
+        let (status, output) = try Runc.capture(line.globalArguments + ["state", id], quiet: true)
         guard status == 0, let state = try? JSONParser.parse(output) else { return nil }
         return state["status"]?.stringValue
     }
 
     /// After a failed create: no runc container and no Coffer state are left.
     func abandon(_ id: String, _ state: EnclaveState) {
-        _ = try? Runc.capture(line.globalArguments + ["delete", "--force", id])
+        _ = try? Runc.capture(line.globalArguments + ["delete", "--force", id], quiet: true)
         state.remove()
     }
 

@@ -35,9 +35,10 @@ public enum Runc {
         return child.exitCode ?? 128 + (child.terminatingSignal ?? 0)
     }
 
-    /// Runs runc with its standard output captured (standard error passed through).
-    public static func capture(_ arguments: [String]) throws(OCIError) -> (status: Int32, output: String) {
-        try capture(executable: try locate(), arguments, stderrToOutput: false)
+    /// Runs runc with its standard output captured (standard error passed through, or with
+    /// `quiet` captured with it: cleaning up after a failure must not add runc's complaints).
+    public static func capture(_ arguments: [String], quiet: Bool = false) throws(OCIError) -> (status: Int32, output: String) {
+        try capture(executable: try locate(), arguments, stderrToOutput: quiet)
     }
 
     /// Runs a host tool found on PATH with standard output and error captured together.
