@@ -62,7 +62,10 @@ let package = Package(
         // OCI runtime (rune-compatible): no Foundation, so that runc's callers pay little start-up.
         .target(name: "CCofferOCI"),
         .target(name: "CofferOCI", dependencies: ["CofferCore", "CCofferOCI"]),
-        .executableTarget(name: "coffer-runtime", dependencies: ["CofferOCI"]),
+        // The Swift standard library linked in: loading and relocating the shared Swift libraries
+        // cost most of coffer-runtime's start-up, paid by every container (docs/benchmarks.md).
+        .executableTarget(
+            name: "coffer-runtime", dependencies: ["CofferOCI"], linkerSettings: [.unsafeFlags(["-static-stdlib"])]),
         // The enclave container's init, in C: it runs inside the container on the host's loader.
         // --as-needed drops the Swift runtime SwiftPM's link line adds: it is plain C (decision 0012).
         .executableTarget(
