@@ -112,6 +112,21 @@ import Testing
         #expect(try fixture.isEmpty())
     }
 
+    /// An enclave create with the id of an existing runc container fails and leaves that
+    /// container alone.
+    @Test func existingIdIsNotTouched() throws {
+        let fixture = try ContainerFixture(args: ["sleep", "100"])
+        let id = containerID("taken")
+        #expect(try fixture.detached(["run", "--detach", id], output: "plain.out") == 0)
+        let result = try fixture.runtime(["create", id], global: ["--enclave-runtime", try ReferencePAL.path("v3")])
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("exists"))
+        #expect(try fixture.status(id) == "running")
+        #expect(!FileManager.default.fileExists(atPath: fixture.stateRoot + "/" + id))
+        #expect(try fixture.runtime(["delete", "--force", id]).status == 0)
+        #expect(try fixture.isEmpty())
+    }
+
     /// The PAL host is plain C: the Swift runtime is not among what gets mounted into the container.
     @Test func palHostNeedsNoSwiftRuntime() throws {
         let host = Repository.executable("coffer-pal-host")

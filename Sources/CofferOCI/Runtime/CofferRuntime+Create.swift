@@ -42,7 +42,9 @@ extension CofferRuntime {
             return status
         }
         guard status == 0 else {
-            abandon(id, state)
+            // runc removes what a failed create or run made; a runc container that already had
+            // this id is not ours to delete.
+            state.remove()
             return status
         }
         do throws(OCIError) {
