@@ -81,7 +81,7 @@ static void serve_exec(struct request *r, char **fields, size_t count)
 	int result = run_program(argv, env, r->fds[0], r->fds[1], r->fds[2], &exit_value);
 	if (result < 0)
 		snprintf(line, sizeof line, "error: the enclave runtime could not run %s: %d (%s)\n",
-			 argv[0], result, strerror(-result));
+			 argv[0], result, pal_error_text(result));
 	else
 		snprintf(line, sizeof line, "exit %d\n", exit_value);
 	reply(r->connection, line);

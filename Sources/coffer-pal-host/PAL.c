@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "CCofferOCI.h"
@@ -66,12 +67,15 @@ void load(const char *path, const char *args, const char *log_level)
 	}
 	pal.get_local_report = (int (*)(void *, int, void *, int *))dlsym(library, "pal_get_local_report");
 
+	pal.exit_is_wait_status = dlsym(library, "occlum_pal_exec") != NULL;
+
 	pal_attr_v3_t attr = { .attr_v1 = { .args = args, .log_level = log_level }, .fd = -1, .addr = 0 };
 	/* Version 3 reads fd/addr (an enclave handed over by an enclave manager; none here);
 	 * earlier versions read only the leading pal_attr_v1_t, which is the same address. */
+	errno = 0;
 	int result = pal.init(&attr);
 	if (result < 0)
-		fail(125, "pal_init of the enclave runtime PAL %s failed with %d (%s)", name, result, strerror(-result));
+		fail(125, "pal_init of the enclave runtime PAL %s failed with %d (%s)", name, result, pal_error_text(result));
 }
 
 /* As rune does (exec.LookPath before Exec): a bare name found on PATH in the container becomes
@@ -102,6 +106,7 @@ int run_program(char **argv, char **env, int in, int out, int err, int *exit_val
 	char buffer[4096];
 	char *path = (char *)resolve(argv[0], env, buffer, sizeof buffer);
 	pal_stdio_fds stdio = { in, out, err };
+	errno = 0;
 	if (pal.version == 1)
 		return pal.exec_v1(path, argv, &stdio, exit_value);
 	int pid = 0;
@@ -110,5 +115,16 @@ int run_program(char **argv, char **env, int in, int out, int err, int *exit_val
 	if (result < 0)
 		return result;
 	pal_exec_args exec = { .pid = pid, .exit_value = exit_value };
-	return pal.exec_v2(&exec);
+	result = pal.exec_v2(&exec);
+	if (result == 0 && pal.exit_is_wait_status) {
+		/* As Occlum's own `occlum run` reads it (src/run/main.c). */
+		int status = *exit_value;
+		*exit_value = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	}
+	return result;
+}
+
+const char *pal_error_text(int result)
+{
+	return strerror(result == -1 && errno != 0 ? errno : -result);
 }

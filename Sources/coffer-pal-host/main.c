@@ -155,7 +155,7 @@ int main(int argc, char **argv)
 	destroy_once();
 	if (result < 0) {
 		fprintf(stderr, "coffer-pal-host: the enclave runtime could not run %s: %d (%s)\n",
-			argv[i], result, strerror(-result));
+			argv[i], result, pal_error_text(result));
 		return 127;
 	}
 	return exit_value & 0xff;

@@ -16,6 +16,9 @@ struct pal {
 	int (*kill)(int pid, int sig);
 	int (*destroy)(void);
 	int (*get_local_report)(void *targetinfo, int targetinfo_len, void *report, int *report_len);
+	/* Occlum documents pal_exec's exit value as a wait(2) status (occlum_pal_api.h); rune's
+	 * other PALs return the exit code itself (spec_v2.md "the exit value of the process"). */
+	int exit_is_wait_status;
 };
 extern struct pal pal;
 
@@ -32,6 +35,9 @@ void fail(int status, const char *format, ...) __attribute__((format(printf, 2, 
 void load(const char *path, const char *args, const char *log_level);
 int run_program(char **argv, char **env, int in, int out, int err, int *exit_value);
 void destroy_once(void);
+/* What a PAL's negative result means: -errno as the specification says, or -1 with errno set as
+ * Occlum does. Call right after the PAL returned, on the same thread. */
+const char *pal_error_text(int result);
 
 int listen_on_control(void);
 void *accept_requests(void *listener);

@@ -85,7 +85,7 @@ enum ReferencePAL {
     nonisolated(unsafe) private static var built: [String: String] = [:]
     private static let lock = NSLock()
 
-    /// "v3", "v2", "v1", "missing-exec", "version-9", "init-fails".
+    /// "v3", "v2", "v1", "missing-exec", "version-9", "init-fails", "occlum-shaped".
     static func path(_ variant: String) throws -> String {
         lock.lock()
         defer { lock.unlock() }
@@ -93,7 +93,7 @@ enum ReferencePAL {
         let defines: [String: [String]] = [
             "v3": ["-DPAL_VERSION=3"], "v2": ["-DPAL_VERSION=2"], "v1": ["-DPAL_VERSION=1"],
             "missing-exec": ["-DPAL_VERSION=2", "-DOMIT_PAL_EXEC"], "version-9": ["-DPAL_VERSION=9"],
-            "init-fails": ["-DPAL_VERSION=3", "-DINIT_FAILS"],
+            "init-fails": ["-DPAL_VERSION=3", "-DINIT_FAILS"], "occlum-shaped": ["-DPAL_VERSION=2", "-DOCCLUM_SHAPED"],
         ]
         guard let flags = defines[variant] else { throw TestFailure("unknown PAL variant \(variant)") }
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)

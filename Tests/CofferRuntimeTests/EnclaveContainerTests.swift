@@ -31,6 +31,18 @@ import Testing
         #expect(config["process"]?["args"]?.stringArray == ["sh", "-c", "echo in-enclave; env; exit 7"])
     }
 
+    /// A PAL shaped like Occlum's (occlum_pal_* names, wait-status exit values): the exit code
+    /// comes out as the program's, as `occlum run` reports it.
+    @Test func occlumShapedPALGivesTheExitCode() throws {
+        let fixture = try ContainerFixture(
+            args: ["sh", "-c", "echo occlum; exit 3"], env: Self.enclaveEnv(try ReferencePAL.path("occlum-shaped")))
+        let result = try fixture.runtime(["run", containerID("occlum")])
+        #expect(result.status == 3 && result.stdout == "occlum\n")
+        let killed = try ContainerFixture(
+            args: ["sh", "-c", "kill -9 $$"], env: Self.enclaveEnv(try ReferencePAL.path("occlum-shaped")))
+        #expect(try killed.runtime(["run", containerID("occlum-kill")]).status == 137)
+    }
+
     @Test func annotationsDeclareTheEnclaveToo() throws {
         let pal = try ReferencePAL.path("v2")
         let fixture = try ContainerFixture(

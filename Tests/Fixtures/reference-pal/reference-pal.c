@@ -8,6 +8,9 @@
  *   -DPAL_VERSION=1|2|3   what pal_get_version returns (default 3); 1 exports the v1 pal_exec.
  *   -DOMIT_PAL_EXEC       leaves out pal_exec (a PAL missing a required symbol).
  *   -DINIT_FAILS          pal_init returns -EINVAL (an enclave that cannot be built).
+ *   -DOCCLUM_SHAPED       shaped like Occlum's PAL (occlum/occlum src/pal/src/pal_api.c): the
+ *                         functions also exported as occlum_pal_*, and pal_exec's exit value a
+ *                         wait(2) status, as occlum_pal_api.h documents it.
  * The structures are declared here from the specification, as any enclave runtime does.
  */
 #define _GNU_SOURCE
@@ -142,8 +145,13 @@ static __attribute__((unused)) int run(int slot, int *exit_value)
 	pthread_mutex_lock(&lock);
 	processes[slot].pid = 0;
 	pthread_mutex_unlock(&lock);
+#ifdef OCCLUM_SHAPED
+	if (exit_value)
+		*exit_value = status;
+#else
 	if (exit_value)
 		*exit_value = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+#endif
 	return 0;
 }
 
@@ -227,3 +235,12 @@ int pal_destroy(void)
 	say("pal_destroy: %s", "simulated enclave destroyed");
 	return 0;
 }
+
+#ifdef OCCLUM_SHAPED
+int occlum_pal_get_version(void) __attribute__((alias("pal_get_version")));
+int occlum_pal_init(const void *attr) __attribute__((alias("pal_init")));
+int occlum_pal_create_process(pal_create_process_args *args) __attribute__((alias("pal_create_process")));
+int occlum_pal_exec(pal_exec_args *args) __attribute__((alias("pal_exec")));
+int occlum_pal_kill(int pid, int sig) __attribute__((alias("pal_kill")));
+int occlum_pal_destroy(void) __attribute__((alias("pal_destroy")));
+#endif
