@@ -109,6 +109,32 @@ import Testing
         #expect(try fixture.isEmpty())
     }
 
+    @Test func signalBeforeStartDestroysTheEnclave() throws {
+        let fixture = try ContainerFixture(args: ["echo", "never"], env: Self.enclaveEnv(try ReferencePAL.path("v3")))
+        let id = containerID("kill-created")
+        #expect(try fixture.detached(["create", id], output: "create.out") == 0)
+        #expect(try fixture.runtime(["kill", id, "TERM"]).status == 0)
+        try fixture.wait("the container to stop") { try fixture.status(id) == "stopped" }
+        #expect(fixture.read("create.out").contains("pal_destroy"))
+        #expect(!fixture.read("create.out").contains("never"))
+        #expect(try fixture.runtime(["delete", id]).status == 0)
+        #expect(try fixture.isEmpty())
+    }
+
+    @Test func execTakesAProcessFile() throws {
+        let fixture = try ContainerFixture(args: ["sleep", "100"], env: Self.enclaveEnv(try ReferencePAL.path("v2")))
+        let id = containerID("exec-process")
+        #expect(try fixture.detached(["run", "--detach", id], output: "run.out") == 0)
+        let process = try fixture.directory.write(
+            "process.json", #"{"args":["sh","-c","echo $GREETING; exit 6"],"env":["GREETING=from-process-json"],"cwd":"/"}"#)
+        let exec = try fixture.runtime(["exec", "--process", process, id])
+        #expect(exec.status == 6 && exec.stdout == "from-process-json\n")
+        let tty = try fixture.runtime(["exec", "--tty", id, "sh"])
+        #expect(tty.status != 0 && tty.stderr.contains("terminal is not supported"))
+        #expect(try fixture.runtime(["delete", "--force", id]).status == 0)
+        #expect(try fixture.isEmpty())
+    }
+
     @Test func detachedExecWritesAPidFile() throws {
         let pal = try ReferencePAL.path("v3")
         let fixture = try ContainerFixture(args: ["sleep", "100"], env: Self.enclaveEnv(pal))
