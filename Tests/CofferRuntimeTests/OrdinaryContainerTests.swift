@@ -22,6 +22,13 @@ import Testing
         let result = try fixture.runtime(
             ["run", containerID("flags")], global: ["--log", log, "--log-format", "json", "--systemd-cgroup=false"])
         #expect(result.status == 0)
+        // coffer-runtime's own errors land in runc's log, in runc's format, where shims look.
+        let refusedEnclave = try fixture.runtime(
+            ["run", containerID("flags")], global: ["--log", log, "--log-format", "json", "--enclave-runtime", "/no/such/pal.so"])
+        #expect(refusedEnclave.status != 0)
+        let last = try JSONParser.parse(String(try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n").last ?? ""))
+        #expect(last["level"]?.stringValue == "error")
+        #expect(last["msg"]?.stringValue?.contains("/no/such/pal.so does not exist") == true)
         // An unknown global flag is refused by runc, in runc's words.
         let refused = try run(ContainerFixture.runtime, ["--no-such-flag", "state", "x"])
         #expect(refused.status != 0)

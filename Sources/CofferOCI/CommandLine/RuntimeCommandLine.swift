@@ -9,8 +9,10 @@ public struct RuntimeCommandLine: Sendable, Equatable {
     public var runcArguments: [String]
     /// Global options before the command, as given (without Coffer's own).
     public var globalArguments: [String]
+    /// The global options' values by name (`root`, `log`, `log-format`, ...), the last one given.
+    public var globalValues: [String: String]
     /// runc's state root (`--root`), default /run/runc as runc uses for root.
-    public var root: String
+    public var root: String { globalValues["root"] ?? "/run/runc" }
     /// The subcommand (`create`, `run`, ...), nil for `--help`, `--version` or no command.
     public var command: String?
     /// The command's options and operands, as given.
@@ -25,7 +27,7 @@ public struct RuntimeCommandLine: Sendable, Equatable {
     public init(_ arguments: [String]) {
         var kept: [String] = []
         var globals: [String] = []
-        var root = "/run/runc"
+        var values: [String: String] = [:]
         var enclaveRuntime: String?
         var index = 0
         while index < arguments.count {
@@ -48,13 +50,13 @@ public struct RuntimeCommandLine: Sendable, Equatable {
                     globals.append(arguments[index])
                     index += 1
                 }
-                if name == "root", let value { root = value }
+                if let value { values[name] = value }
             }
         }
         let rest = Array(arguments[index...])
         self.runcArguments = kept + rest
         self.globalArguments = globals
-        self.root = root
+        self.globalValues = values
         self.command = rest.first
         self.commandArguments = Array(rest.dropFirst())
         self.enclaveRuntime = enclaveRuntime

@@ -11,7 +11,7 @@ struct RuntimeLog {
         let text = Array("coffer-runtime: \(message)\n".utf8)
         // Sound: the buffer holds text.count bytes for the duration of the call.
         _ = text.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
-        guard let path = globalValue("log"), !path.isEmpty else { return }
+        guard let path = line.globalValues["log"], !path.isEmpty else { return }
         var time = timespec()
         clock_gettime(CLOCK_REALTIME, &time)
         var broken = tm()
@@ -20,7 +20,7 @@ struct RuntimeLog {
         strftime(&buffer, buffer.count, "%Y-%m-%dT%H:%M:%SZ", &broken)
         let stamp = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         let entry: String
-        if globalValue("log-format") == "json" {
+        if line.globalValues["log-format"] == "json" {
             entry = JSONValue.object([("level", .string("error")), ("msg", .string(message)), ("time", .string(stamp))]).serialized
         } else {
             entry = "time=\"\(stamp)\" level=error msg=\(JSONValue.string(message).serialized)"
@@ -31,18 +31,5 @@ struct RuntimeLog {
         // Sound: the buffer holds bytes.count bytes for the duration of the call.
         _ = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
         close(fd)
-    }
-
-    private func globalValue(_ name: String) -> String? {
-        var value: String?
-        var index = 0
-        let globals = line.globalArguments
-        while index < globals.count {
-            if let (flag, inline) = RuntimeCommandLine.flag(globals[index]), flag == name {
-                value = inline ?? (index + 1 < globals.count ? globals[index + 1] : nil)
-            }
-            index += 1
-        }
-        return value
     }
 }
