@@ -21,6 +21,8 @@ let package = Package(
         .executable(name: "coffer", targets: ["coffer"]),
         .library(name: "CofferVerifier", targets: ["CofferVerifier"]),
         .library(name: "CofferImage", targets: ["CofferImage"]),
+        .executable(name: "coffer-runtime", targets: ["coffer-runtime"]),
+        .executable(name: "coffer-pal-host", targets: ["coffer-pal-host"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -57,6 +59,18 @@ let package = Package(
             name: "CofferKBS",
             dependencies: ["CofferCore", "CofferEvidence", "CofferVerifier", crypto, cryptoExtras, x509, asn1, hummingbird, hummingbirdTLS, sqliteNIO, asyncHTTPClient]
         ),
+        // OCI runtime (rune-compatible): no Foundation, so that runc's callers pay little start-up.
+        .target(name: "CCofferOCI"),
+        .target(name: "CofferOCI", dependencies: ["CofferCore", "CCofferOCI"]),
+        // The Swift standard library linked in: loading and relocating the shared Swift libraries
+        // cost most of coffer-runtime's start-up, paid by every container (docs/benchmarks.md).
+        .executableTarget(
+            name: "coffer-runtime", dependencies: ["CofferOCI"], linkerSettings: [.unsafeFlags(["-static-stdlib"])]),
+        // The enclave container's init, in C: it runs inside the container on the host's loader.
+        // --as-needed drops the Swift runtime SwiftPM's link line adds: it is plain C (decision 0012).
+        .executableTarget(
+            name: "coffer-pal-host", dependencies: ["CCofferOCI"],
+            linkerSettings: [.unsafeFlags(["-static-stdlib", "-Xlinker", "--as-needed"])]),
         .executableTarget(
             name: "coffer",
             dependencies: ["CofferImage", "CofferVerifier", "CofferEvidence", "CofferVMM", "CofferKBS", argumentParser, crypto, cryptoExtras, x509]),
@@ -64,6 +78,7 @@ let package = Package(
         // MARK: Benchmarks (programs, not timed tests)
         .executableTarget(name: "verity-bench", dependencies: ["CofferImage"], path: "Benchmarks/VerityBench"),
         .executableTarget(name: "attest-bench", dependencies: ["CofferVerifier"], path: "Benchmarks/AttestBench"),
+        .executableTarget(name: "runtime-bench", dependencies: ["CofferCore"], path: "Benchmarks/RuntimeBench"),
         .executableTarget(name: "kbs-bench", dependencies: ["CofferKBS", "CofferCore", crypto], path: "Benchmarks/KBSBench"),
 
         // MARK: Fuzzing (`make fuzz` builds it with -sanitize=fuzzer; a plain build replays files)
@@ -73,6 +88,7 @@ let package = Package(
 
         // MARK: Tests
         .target(name: "CofferTestSupport", path: "Tests/CofferTestSupport"),
+        .testTarget(name: "CofferRuntimeTests", dependencies: ["CofferOCI", "CofferTestSupport"]),
         .testTarget(name: "CofferCLITests", dependencies: ["CofferTestSupport"]),
         .testTarget(name: "CofferCoreTests", dependencies: ["CofferCore"]),
         .testTarget(name: "CofferImageTests", dependencies: ["CofferImage", "CofferCore", "CofferTestSupport"]),
