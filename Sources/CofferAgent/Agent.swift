@@ -30,9 +30,15 @@ public enum Agent {
                 let commandLine = String(decoding: try readFile("/proc/cmdline") ?? [], as: UTF8.self)
                 permission = try ExecPermission.parse(commandLine: commandLine)
                 root = try VerityRoot.parse(commandLine: commandLine)
+                _ = try GuestNetwork.loadModules(commandLine: commandLine)
                 try root?.mountAndEnter()
             } catch {
                 throw AgentFailure(.root, "setting up the dm-verity root failed: \(error)")
+            }
+            do {
+                try GuestNetwork.configure(commandLine: String(decoding: try readFile("/proc/cmdline") ?? [], as: UTF8.self))
+            } catch {
+                throw AgentFailure(.root, "setting up the network failed: \(error)")
             }
             let ready = Ready(bootNanoseconds: bootNanoseconds(), modulesLoaded: UInt16(clamping: modules))
             try channel.writeAll(ready.frame.encoded())

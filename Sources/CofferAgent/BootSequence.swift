@@ -16,9 +16,12 @@ enum BootSequence {
         try Mount.mount("devtmpfs", on: "/dev", type: "devtmpfs", flags: UInt(MS_NOSUID | MS_NOEXEC), data: "mode=0755")
     }
 
-    /// Loads every listed module in order; returns how many were loaded.
-    static func loadModules() throws(SystemError) -> Int {
-        guard let list = try readFile(moduleList) else { return 0 }
+    /// The modules for the network device, loaded only when the launch asks for a network.
+    static let networkModuleList = "/etc/coffer/modules.net"
+
+    /// Loads every module listed in `list` in order; returns how many were loaded.
+    static func loadModules(list path: String = moduleList) throws(SystemError) -> Int {
+        guard let list = try readFile(path) else { return 0 }
         var loaded = 0
         for line in String(decoding: list, as: UTF8.self).split(separator: "\n") where !line.isEmpty {
             if try KernelModule.load(String(line)) { loaded += 1 }

@@ -19,7 +19,7 @@ struct LaunchOptions: ParsableArguments {
     /// Creates the VM: checks the image's verity parameters, writes the initramfs, computes the
     /// launch measurement and stores the spec. Says, on every run, that nothing here is confidential.
     func create(
-        _ stored: StoredImage, reference: String, workload: VMSpec.Workload, name: String?, autoRemove: Bool, home: String,
+        _ stored: StoredImage, reference: String, workload: VMSpec.Workload, name: String?, ports: [PortMapping] = [], autoRemove: Bool, home: String,
         verbose: Bool
     ) throws -> (VMSpec, VMDirectory) {
         let verity = stored.manifest.rootfs.verity
@@ -45,11 +45,12 @@ struct LaunchOptions: ParsableArguments {
         return try VMStore(home: home).create { id, directory in
             let initramfs = try Initramfs(agent: agentPath, kernel: kernel)
             try initramfs.write(to: directory.file("initramfs.cpio"))
-            let vm = VMConfiguration(
+            var vm = VMConfiguration(
                 kernel: kernel.vmlinuz, initramfs: directory.file("initramfs.cpio"),
                 extraKernelArguments: [root.kernelArgument, exec.kernelArgument], memoryMiB: memoryMiB, cpus: cpus,
                 accelerator: choice.accelerator, tscKilohertz: host.tscKilohertz, agentSocket: directory.file("agent.sock"),
                 consoleLog: directory.file("console.log"), readOnlyDisks: root.disks)
+            vm.ports = ports
             let measurement = try LaunchMeasurement(vm: vm, initramfs: initramfs)
             if verbose {
                 Self.log("accelerator \(choice.reason)")

@@ -28,6 +28,8 @@ struct RunCommand: ParsableCommand {
     @Option(help: "A name for the VM (letters, digits, '_', '.', '-'). Default: vm-<id prefix>.") var name: String?
     @Option(name: .short, help: "Environment variable K=V for the program (repeatable); added after the image's.")
     var env: [String] = []
+    @Option(name: .shortAndLong, help: "Publish a port: [IP:]HOST:GUEST[/tcp|udp] (repeatable; IP defaults to 127.0.0.1).")
+    var publish: [String] = []
     @Option(help: "Override the image's entrypoint (a single program path).") var entrypoint: String?
     @Option(name: .shortAndLong, help: "USER[:GROUP] (name or id) to run as. Default: the image's user.") var user: String?
     @Option(name: .shortAndLong, help: "Working directory of the program. Default: the image's.") var workdir: String?
@@ -57,9 +59,13 @@ struct RunCommand: ParsableCommand {
             config: stored.manifest.config, command: command, entrypoint: entrypoint, extraEnv: env, user: user,
             workdir: workdir, tty: tty, stdin: interactive
         ).workload()
+        let ports = try publish.map { text throws(CofferError) -> PortMapping in
+            guard let port = PortMapping(text) else { throw CofferError(.invalidInput, "-p \(text): expected [IP:]HOST:GUEST[/tcp|udp] with ports 1-65535") }
+            return port
+        }
         let clock = ContinuousClock(), begun = clock.now
         let (spec, directory) = try launch.create(
-            stored, reference: image, workload: workload, name: name, autoRemove: rm, home: store.home, verbose: verbose)
+            stored, reference: image, workload: workload, name: name, ports: ports, autoRemove: rm, home: store.home, verbose: verbose)
         let prepared = clock.now - begun
         let monitor = try MonitorLauncher.spawn(directory, attach: !detach)
         if detach {

@@ -110,6 +110,40 @@ import Testing
         #expect(try coffer(home.path, ["ps", "-a"]).stdout.split(separator: "\n").count == 1)
     }
 
+    /// `-p HOST:GUEST`: a server in the guest answers on 127.0.0.1:HOST through QEMU's user network.
+    @Test func aPublishedPortReachesAServerInTheGuest() throws {
+        let home = try runs.storeWithKernel()
+        try busyboxImage(home.path, tag: "web:1", exec: "deny")
+        let port = try freePort()
+        let started = try coffer(home.path, [
+            "run", "-d", "--name", "site", "-p", "\(port):80", "web:1", "/bin/sh", "-c",
+            "mkdir /www && echo hello from the guest > /www/index.html && exec /bin/busybox httpd -f -p 80 -h /www",
+        ])
+        #expect(started.status == 0, "\(started.stderr)")
+        var page = try run("/bin/true", [])
+        for _ in 0..<50 where !page.stdout.contains("hello from the guest") {
+            page = try run("/bin/bash", ["-c", "exec 3<>/dev/tcp/127.0.0.1/\(port) && printf 'GET /index.html HTTP/1.0\\r\\n\\r\\n' >&3 && cat <&3"])
+            usleep(100_000)
+        }
+        #expect(page.stdout.contains("hello from the guest"), "\(page)")
+        #expect(try coffer(home.path, ["rm", "-f", "site"]).status == 0)
+    }
+
+    /// A TCP port nobody listens on now.
+    func freePort() throws -> UInt16 {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+        }
+        guard bound else { throw TestFailure("cannot find a free port") }
+        return UInt16(bigEndian: address.sin_port)
+    }
+
     @Test func psReportsAVMWhoseQEMUOrMonitorDied() throws {
         let home = try runs.storeWithKernel()
         try busyboxImage(home.path, tag: "victim:1", exec: "deny")

@@ -21,6 +21,24 @@ import Testing
         ])
     }
 
+    /// Published ports add QEMU's user network with one forward each, bound to 127.0.0.1 unless
+    /// an address is given, and put the network's presence on the measured command line.
+    @Test func publishedPortsAddAUserNetworkAndSayItOnTheCommandLine() throws {
+        var published = vm
+        published.ports = [try #require(PortMapping("8080:80")), try #require(PortMapping("0.0.0.0:5353:53/udp"))]
+        let arguments = try QEMUCommand.arguments(for: published)
+        #expect(Array(arguments.suffix(4)) == [
+            "-netdev", "user,id=net0,hostfwd=tcp:127.0.0.1:8080-:80,hostfwd=udp:0.0.0.0:5353-:53",
+            "-device", "virtio-net-device,netdev=net0",
+        ])
+        #expect(QEMUCommand.kernelCommandLine(for: published).hasSuffix("coffer.net=user coffer.root=abc"))
+        #expect(!QEMUCommand.kernelCommandLine(for: vm).contains("coffer.net"))
+        #expect(!(try QEMUCommand.arguments(for: vm)).contains("-netdev"))
+        for bad in ["80", "0:80", "8080:0", "70000:80", "1.2.3:80:80", "a:80:80", "8080:80/sctp", "x:y", ""] {
+            #expect(PortMapping(bad) == nil, "\(bad)")
+        }
+    }
+
     @Test func kvmUsesTheHostCPUAndNoTSCHint() throws {
         var kvm = vm
         kvm.accelerator = .kvm

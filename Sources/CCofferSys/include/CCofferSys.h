@@ -54,6 +54,15 @@ int coffer_spawn(const char *path, char *const argv[], char *const envp[], const
 /// the pid, or -1 with errno (fork failed). An execve failure shows as exit status 127.
 int coffer_spawn_tied(const char *path, char *const argv[], char *const envp[], int output_fd);
 
+/// Brings network interface `name` up (SIOCSIFFLAGS with IFF_UP). 0, or -1 with errno.
+int coffer_interface_up(const char *name);
+
+/// Sets an IPv4 address and netmask (host byte order) on `name`. 0, or -1 with errno.
+int coffer_interface_address(const char *name, uint32_t address, uint32_t netmask);
+
+/// Adds the default IPv4 route via `gateway` (host byte order). 0, or -1 with errno.
+int coffer_default_route(uint32_t gateway);
+
 /// A new pseudo-terminal: the master (close-on-exec, non-blocking) and the slave (close-on-exec),
 /// sized rows x cols. 0, or -1 with errno.
 int coffer_open_pty(int *master_fd, int *slave_fd, uint16_t rows, uint16_t cols);

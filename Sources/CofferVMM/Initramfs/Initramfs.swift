@@ -12,6 +12,7 @@ import Foundation
 ///                               mounts the real /proc over it first thing
 /// sys/                          mount point
 /// etc/coffer/modules            the module paths below, one per line, in load order
+/// etc/coffer/modules.net        the same for the network device (loaded for published ports)
 /// lib/modules/<release>/kernel/...ko
 /// ```
 public struct Initramfs: Sendable {
@@ -19,8 +20,12 @@ public struct Initramfs: Sendable {
     /// channel, and the verity root with its overlay. Dependencies are added automatically.
     public static let defaultModules = ["virtio_mmio", "virtio_blk", "virtio_console", "dm_verity", "erofs", "overlay"]
 
-    /// Where the agent reads the module list (see CofferAgent's BootSequence).
+    /// The network device's modules, loaded only for a VM with published ports.
+    public static let networkModules = ["virtio_net"]
+
+    /// Where the agent reads the module lists (see CofferAgent's BootSequence).
     public static let moduleListPath = "etc/coffer/modules"
+    public static let networkModuleListPath = "etc/coffer/modules.net"
 
     public let bytes: [UInt8]
     /// SHA-256 of `bytes`.
@@ -36,26 +41,31 @@ public struct Initramfs: Sendable {
             throw VMMError.file(path: agent, reason: "the guest agent binary cannot be read (build it with `make agent`)")
         }
         let tree = try ModuleTree(root: kernel.modules)
-        try self.init(init: [UInt8](agentData), release: kernel.release, modules: tree.loadOrder(for: modules))
+        let always = try tree.loadOrder(for: modules)
+        let network = try tree.loadOrder(for: Initramfs.networkModules).filter { module in !always.contains { $0.name == module.name } }
+        try self.init(init: [UInt8](agentData), release: kernel.release, modules: always, networkModules: network)
     }
 
-    /// Builds the initramfs from an `/init` program and modules already in load order.
-    public init(init program: [UInt8], release: String, modules: [ModuleTree.Module]) throws {
+    /// Builds the initramfs from an `/init` program and modules already in load order; the
+    /// network modules go to a list of their own.
+    public init(init program: [UInt8], release: String, modules: [ModuleTree.Module], networkModules: [ModuleTree.Module] = []) throws {
         var archive = CPIOArchive()
         try archive.add("init", permissions: 0o755, .file(program))
         try archive.add("dev/console", permissions: 0o600, .characterDevice(major: 5, minor: 1))
         try archive.add("proc/self/exe", permissions: 0o777, .symlink(target: "/init"))
         try archive.add("sys", permissions: 0o755, .directory)
-        var list = ""
-        for module in modules {
-            let path = "lib/modules/\(release)/\(module.relativePath)"
-            try archive.add(path, permissions: 0o644, .file(module.bytes))
-            list += "/\(path)\n"
+        for (listPath, group) in [(Initramfs.moduleListPath, modules), (Initramfs.networkModuleListPath, networkModules)] {
+            var list = ""
+            for module in group {
+                let path = "lib/modules/\(release)/\(module.relativePath)"
+                try archive.add(path, permissions: 0o644, .file(module.bytes))
+                list += "/\(path)\n"
+            }
+            if !group.isEmpty { try archive.add(listPath, permissions: 0o644, .file(Array(list.utf8))) }
         }
-        try archive.add(Initramfs.moduleListPath, permissions: 0o644, .file(Array(list.utf8)))
         bytes = archive.encoded()
         digest = SHA256Digest.hash(bytes)
-        self.modules = modules.map(\.name)
+        self.modules = (modules + networkModules).map(\.name)
     }
 
     public func write(to path: String) throws {

@@ -47,6 +47,13 @@ public enum QEMUCommand {
                 "-device", "virtio-blk-device,drive=disk\(index),serial=\(disk.serial)",
             ]
         }
+        if !vm.ports.isEmpty {
+            // Outbound connections work too (as under Docker); inbound only what is published.
+            arguments += [
+                "-netdev", (["user", "id=net0"] + vm.ports.map { "hostfwd=\($0.hostForward)" }).joined(separator: ","),
+                "-device", "virtio-net-device,netdev=net0",
+            ]
+        }
         return arguments
     }
 
@@ -60,6 +67,8 @@ public enum QEMUCommand {
     public static func kernelCommandLine(for vm: VMConfiguration) -> String {
         var arguments = ["console=ttyS0", "panic=-1", "rdinit=/init"]
         if vm.accelerator == .tcg, let khz = vm.tscKilohertz { arguments.append("tsc_early_khz=\(khz)") }
+        // The network device is part of the launch: its presence is on the measured command line.
+        if !vm.ports.isEmpty { arguments.append("coffer.net=user") }
         return (arguments + vm.extraKernelArguments).joined(separator: " ")
     }
 

@@ -19,6 +19,8 @@ public struct VMConfiguration: Sendable, Equatable, Codable {
     /// Read-only virtio-blk disks. The guest finds each by its serial number
     /// (`/sys/block/vdX/serial`), not by its order.
     public var readOnlyDisks: [Disk]
+    /// Published ports. None: the VM has no network device at all.
+    public var ports: [PortMapping] = []
 
     public struct Disk: Sendable, Equatable, Codable {
         public var path: String

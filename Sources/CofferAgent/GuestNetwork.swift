@@ -1,0 +1,36 @@
+import CofferSys
+import Glibc
+
+/// The guest's network: loopback always; with `coffer.net=user` on the measured command line,
+/// the virtio-net interface QEMU's user networking serves (published ports), configured with that
+/// network's fixed addresses (guest 10.0.2.15/24, gateway 10.0.2.2, DNS 10.0.2.3).
+enum GuestNetwork {
+    static let parameter = "coffer.net=user"
+    static let address = "10.0.2.15", gateway = "10.0.2.2", nameserver = "10.0.2.3"
+
+    static func requested(commandLine: String) -> Bool {
+        commandLine.split(whereSeparator: { $0 == " " || $0 == "\n" }).contains { $0 == Substring(parameter) }
+    }
+
+    /// Loopback up; before the root switch, the network modules when asked for (they are in the
+    /// initramfs).
+    static func loadModules(commandLine: String) throws(SystemError) -> Int {
+        requested(commandLine: commandLine) ? try BootSequence.loadModules(list: BootSequence.networkModuleList) : 0
+    }
+
+    /// After the root switch: loopback, then eth0 (waited for up to 5 s) and /etc/resolv.conf.
+    static func configure(commandLine: String) throws(SystemError) {
+        try Network.up("lo")
+        guard requested(commandLine: commandLine) else { return }
+        var waited = 0
+        while access("/sys/class/net/eth0", F_OK) != 0 {
+            guard waited < 5_000 else { throw SystemError("find the network interface", "eth0", errno: ENODEV) }
+            sleep(milliseconds: 5)
+            waited += 5
+        }
+        try Network.configure("eth0", address: address, prefixLength: 24, gateway: gateway)
+        let resolver = try FileDescriptor.open("/etc/resolv.conf", O_WRONLY | O_CREAT | O_TRUNC, mode: 0o644)
+        defer { resolver.close() }
+        try resolver.writeAll(Array("nameserver \(nameserver)\n".utf8))
+    }
+}
