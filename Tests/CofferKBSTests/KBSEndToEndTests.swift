@@ -82,7 +82,7 @@ import Testing
         let error = await #expect(throws: KBSClientError.self) {
             try await server.client.handshake(tee: "sample", key: .ec(), evidence: Self.evidence(server))
         }
-        #expect(error?.status == 403 && error?.information?.denial?.actual == "sample")
+        #expect(error?.status == 401 && error?.information?.denial?.actual == "sample")
         #expect(error?.information?.detail.contains("sample") == true)
         let explain = try run(Repository.executable("coffer"), ["kbs", "explain", try #require(error?.session), "--home", server.home.path + "/state"])
         #expect(explain.status != 0 && explain.stdout.contains("claim   tee"))
@@ -96,7 +96,7 @@ import Testing
             try await server.client.handshake(tee: "sample", key: .ec(), evidence: Self.evidence(server, measurement: wrong))
         }
         let denial = try #require(error?.information?.denial)
-        #expect(error?.status == 403 && denial.claim == "measurement" && denial.expected == Hex.encode(Self.measurement) && denial.actual == Hex.encode(wrong))
+        #expect(error?.status == 401 && denial.claim == "measurement" && denial.expected == Hex.encode(Self.measurement) && denial.actual == Hex.encode(wrong))
     }
 
     @Test func aReplayedNonceIsRefused() async throws {
