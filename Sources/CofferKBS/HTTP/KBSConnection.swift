@@ -18,13 +18,15 @@ public final class KBSConnection: KBSTransport {
         guard let parsed = URL(string: url), let scheme = parsed.scheme, let host = parsed.host, let port = parsed.port else {
             throw KBSClientError("KBS URL \(url) must be http(s)://HOST:PORT")
         }
-        var context: NIOSSLContext?
+        let context: NIOSSLContext?
         if scheme == "https" {
             var tls = TLSConfiguration.makeClientConfiguration()
             if let trustedCertificatePEM {
                 tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMBytes(Array(trustedCertificatePEM.utf8)))
             }
             context = try NIOSSLContext(configuration: tls)
+        } else {
+            context = nil
         }
         let collector = ResponseCollector()
         /// An IP literal is checked against the certificate's IP SANs (NIOSSL uses the socket
@@ -60,11 +62,11 @@ public final class KBSConnection: KBSTransport {
             head.headers.add(name: "Content-Length", value: String(body.count))
         }
         for (name, value) in headers { head.headers.add(name: name, value: value) }
-        let channel = self.channel, collector = self.collector
+        let channel = self.channel, collector = self.collector, request = head
         return try await channel.eventLoop.flatSubmit { () -> EventLoopFuture<KBSClient.Reply> in
             let promise = channel.eventLoop.makePromise(of: KBSClient.Reply.self)
             collector.pending.append(promise)
-            channel.write(HTTPClientRequestPart.head(head), promise: nil)
+            channel.write(HTTPClientRequestPart.head(request), promise: nil)
             if let body { channel.write(HTTPClientRequestPart.body(.byteBuffer(ByteBuffer(bytes: body))), promise: nil) }
             channel.writeAndFlush(HTTPClientRequestPart.end(nil), promise: nil)
             return promise.futureResult
