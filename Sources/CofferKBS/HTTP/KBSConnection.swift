@@ -64,6 +64,8 @@ public final class KBSConnection: KBSTransport {
         for (name, value) in headers { head.headers.add(name: name, value: value) }
         let channel = self.channel, collector = self.collector, request = head
         return try await channel.eventLoop.flatSubmit { () -> EventLoopFuture<KBSClient.Reply> in
+            // A closed channel would never answer (its handler already failed what was waiting).
+            guard channel.isActive else { return channel.eventLoop.makeFailedFuture(KBSClientError("the connection to the KBS is closed")) }
             let promise = channel.eventLoop.makePromise(of: KBSClient.Reply.self)
             collector.pending.append(promise)
             channel.write(HTTPClientRequestPart.head(request), promise: nil)
