@@ -1,8 +1,11 @@
 // kbs-bench: a bounded loopback load test of the real `coffer kbs serve` process (HTTPS, SQLite).
 //
 // - handshakes: full auth → attest → resource with sample evidence (`--dev`), N in total,
-//   C concurrent clients; prints handshakes/s, p50/p99 latency and the error count.
+//   C concurrent clients, each on its own keep-alive HTTPS connection (`KBSConnection`, as a
+//   Trustee client carries its RCAR exchange); prints handshakes/s, p50/p99 latency, errors.
 // - token reads: resource GETs with `Authorization: Bearer`, M in total, C concurrent.
+// - CPU: the server's and this load generator's CPU seconds per handshake (from /proc), which
+//   say what the rate would be on an idle machine when other work shares the cores.
 //
 // Usage: kbs-bench [HANDSHAKES=2000] [READS=10000] [CONCURRENCY=64]
 // The `coffer` binary is taken from beside this program (build both in the same configuration).
@@ -58,8 +61,9 @@ final class Counter: Sendable {
     func take() -> Int { value.wrappingAdd(1, ordering: .relaxed).oldValue }
 }
 
-/// Runs `total` operations on `concurrency` tasks; returns (seconds, sorted latencies, errors).
-func load(total: Int, _ operation: @escaping @Sendable () async throws -> Void) async -> (Double, [Double], Int) {
+/// Runs `total` operations on `concurrency` tasks, each with its own connection; returns
+/// (seconds, sorted latencies, errors).
+func load(total: Int, _ operation: @escaping @Sendable (KBSConnection) async throws -> Void) async -> (Double, [Double], Int) {
     let next = Counter()
     let clock = ContinuousClock()
     let start = clock.now
@@ -67,9 +71,13 @@ func load(total: Int, _ operation: @escaping @Sendable () async throws -> Void) 
         for _ in 0..<concurrency {
             group.addTask {
                 var latencies: [Double] = [], errors = 0
+                guard let connection = try? await KBSConnection.connect(url: url, trustedCertificatePEM: certificate) else {
+                    return ([], 1)
+                }
+                defer { Task { await connection.close() } }
                 while next.take() < total {
                     let begin = clock.now
-                    do { try await operation() } catch { errors += 1 }
+                    do { try await operation(connection) } catch { errors += 1 }
                     let d = clock.now - begin
                     latencies.append(Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18)
                 }
@@ -88,19 +96,31 @@ func percentile(_ sorted: [Double], _ p: Double) -> Double {
     sorted.isEmpty ? 0 : sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))] * 1000
 }
 
-let (hsSeconds, hsLatencies, hsErrors) = await load(total: handshakes) {
+/// CPU seconds (user + system) a process has used, from /proc/PID/stat fields 14 and 15.
+func cpuSeconds(_ pid: Int32) -> Double {
+    guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+          let close = stat.lastIndex(of: ")") else { return 0 }
+    let fields = stat[stat.index(after: close)...].split(separator: " ")
+    guard fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) else { return 0 }
+    return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+}
+let serverCPU0 = cpuSeconds(server.processIdentifier), clientCPU0 = cpuSeconds(getpid())
+let (hsSeconds, hsLatencies, hsErrors) = await load(total: handshakes) { connection in
     let key = TEEKeyPair.ec()
-    let hs = try await client.handshake(tee: "sample", key: key) { runtime, hash in try attester.evidence(runtimeData: runtime, hash: hash) }
-    let (secret, _) = try await client.resource("bench/key/one", session: hs.session, key: key)
+    let hs = try await connection.handshake(tee: "sample", key: key) { runtime, hash in try attester.evidence(runtimeData: runtime, hash: hash) }
+    let (secret, _) = try await connection.resource("bench/key/one", session: hs.session, key: key)
     guard secret == Array("bench-secret".utf8) else { throw CocoaError(.coderInvalidValue) }
 }
+let serverCPU = cpuSeconds(server.processIdentifier) - serverCPU0, clientCPU = cpuSeconds(getpid()) - clientCPU0
 print(String(format: "handshakes (auth+attest+resource, sample, HTTPS): %d in %.2f s = %.0f/s, p50 %.1f ms, p99 %.1f ms, errors %d, concurrency %d",
              handshakes, hsSeconds, Double(handshakes) / hsSeconds, percentile(hsLatencies, 0.5), percentile(hsLatencies, 0.99), hsErrors, concurrency))
+print(String(format: "CPU per handshake: server %.3f ms, load generator %.3f ms (2 idle cores would sustain about %.0f/s)",
+             serverCPU / Double(handshakes) * 1000, clientCPU / Double(handshakes) * 1000, 2 / ((serverCPU + clientCPU) / Double(handshakes))))
 
 let key = TEEKeyPair.ec()
 let token = try await client.handshake(tee: "sample", key: key) { runtime, hash in try attester.evidence(runtimeData: runtime, hash: hash) }.token
-let (rdSeconds, rdLatencies, rdErrors) = await load(total: reads) {
-    let reply = try await client.send("GET", "/kbs/v0/resource/bench/key/one", headers: ["Authorization": "Bearer \(token)"])
+let (rdSeconds, rdLatencies, rdErrors) = await load(total: reads) { connection in
+    let reply = try await connection.send("GET", "/kbs/v0/resource/bench/key/one", body: nil, headers: ["Authorization": "Bearer \(token)"])
     guard reply.status == 200 else { throw CocoaError(.coderInvalidValue) }
 }
 print(String(format: "token reads (GET resource, Bearer, HTTPS): %d in %.2f s = %.0f/s, p50 %.1f ms, p99 %.1f ms, errors %d",

@@ -48,6 +48,32 @@ import Testing
         #expect(!logs.contains("the-disk-key"))
     }
 
+    /// `KBSConnection`: auth, attest and resource over one keep-alive connection (as a Trustee
+    /// client does), twice in a row, over HTTPS with the pinned certificate and over plain HTTP.
+    @Test(arguments: [true, false])
+    func oneKeepAliveConnectionCarriesWholeHandshakes(tls: Bool) async throws {
+        let server = try KBSServerProcess(dev: true, tls: tls)
+        try await Self.configure(server)
+        let certificate = tls ? try String(contentsOfFile: server.certificatePath, encoding: .utf8) : nil
+        let connection = try await KBSConnection.connect(url: server.url, trustedCertificatePEM: certificate)
+        for _ in 0..<2 {
+            let key = TEEKeyPair.ec()
+            let handshake = try await connection.handshake(tee: "sample", key: key, evidence: Self.evidence(server))
+            #expect(try await connection.resource("default/key/disk", session: handshake.session, key: key).plaintext == Array("the-disk-key".utf8))
+        }
+        await connection.close()
+        if tls {
+            // Another certificate is not trusted.
+            let stranger = try KBSServerProcess(dev: true)
+            let other = try String(contentsOfFile: stranger.certificatePath, encoding: .utf8)
+            await #expect(throws: (any Error).self) {
+                let refused = try await KBSConnection.connect(url: server.url, trustedCertificatePEM: other)
+                _ = try await refused.send("GET", "/kbs/v0/signing-key", body: nil, headers: [:])
+            }
+            stranger.stop()
+        }
+    }
+
     @Test func theCLIClientPrintsTheSecret() async throws {
         let server = try KBSServerProcess(dev: true)
         try await Self.configure(server, value: "cli-secret")
@@ -82,7 +108,7 @@ import Testing
         let error = await #expect(throws: KBSClientError.self) {
             try await server.client.handshake(tee: "sample", key: .ec(), evidence: Self.evidence(server))
         }
-        #expect(error?.status == 403 && error?.information?.denial?.actual == "sample")
+        #expect(error?.status == 401 && error?.information?.denial?.actual == "sample")
         #expect(error?.information?.detail.contains("sample") == true)
         let explain = try run(Repository.executable("coffer"), ["kbs", "explain", try #require(error?.session), "--home", server.home.path + "/state"])
         #expect(explain.status != 0 && explain.stdout.contains("claim   tee"))
@@ -96,7 +122,7 @@ import Testing
             try await server.client.handshake(tee: "sample", key: .ec(), evidence: Self.evidence(server, measurement: wrong))
         }
         let denial = try #require(error?.information?.denial)
-        #expect(error?.status == 403 && denial.claim == "measurement" && denial.expected == Hex.encode(Self.measurement) && denial.actual == Hex.encode(wrong))
+        #expect(error?.status == 401 && denial.claim == "measurement" && denial.expected == Hex.encode(Self.measurement) && denial.actual == Hex.encode(wrong))
     }
 
     @Test func aReplayedNonceIsRefused() async throws {

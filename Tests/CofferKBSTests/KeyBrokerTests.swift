@@ -48,7 +48,7 @@ import Testing
         let kbs = try await broker(dev: false)
         let (session, challenge) = try kbs.auth(KBSRequest(tee: "sample"), now: now)
         let failure = await #expect(throws: KBSFailure.self) { try await kbs.attest(session: session, try attestation(challenge, key: .ec()), now: now) }
-        #expect(failure?.status == 403 && failure?.denial?.actual == "sample" && failure?.detail.contains("sample") == true)
+        #expect(failure?.status == 401 && failure?.denial?.actual == "sample" && failure?.detail.contains("sample") == true)
         #expect(await kbs.lastDecision(session: session)?.denial?.claim == "tee")
     }
 

@@ -16,7 +16,7 @@ import Testing
             == "e064177077ed044db46786478c6d87c66bde1080aa83b789441a436c1b8b3f69")
     }
 
-    @Test func acceptsReportDataThatBeginsWithTheDigest() {
+    @Test func acceptsReportDataThatIsTheDigestZeroPadded() {
         let digest = ReportDataBinding.expected(runtimeData: runtimeData, additionalEvidence: "", hash: .sha384)
         #expect(ReportDataBinding.check(reportData: digest + [UInt8](repeating: 0, count: 16), runtimeData: runtimeData,
                                         additionalEvidence: "", hash: .sha384) == nil)
@@ -29,7 +29,8 @@ import Testing
         var otherNonce = runtimeData
         otherNonce.nonce = "other"
         for (data, rd, hash) in [(digest, otherKey, BindingHash.sha384), (digest, otherNonce, .sha384),
-                                  (digest, runtimeData, .sha512), (Array(digest.prefix(40)), runtimeData, .sha384)] {
+                                  (digest, runtimeData, .sha512), (Array(digest.prefix(40)), runtimeData, .sha384),
+                                  (digest + [1] + [UInt8](repeating: 0, count: 15), runtimeData, .sha384)] {
             let denial = try #require(ReportDataBinding.check(reportData: data, runtimeData: rd, additionalEvidence: "", hash: hash))
             #expect(denial.claim == "report_data")
         }

@@ -24,7 +24,11 @@ import Testing
         // A sealed row moved to another path does not open.
         _ = try await store.connection.query("INSERT INTO resources (path, sealed, updated) SELECT 'x/y/z', sealed, 0 FROM resources WHERE path = 'a/b/c'")
         await #expect(throws: (any Error).self) { try await store.resource("x/y/z") }
+        // Reads are cached (sealed); a write or delete is seen by the next read.
+        try await store.putResource("a/b/c", Array("replaced".utf8))
+        #expect(try await store.resource("a/b/c") == Array("replaced".utf8))
         #expect(try await store.deleteResource("a/b/c"))
+        #expect(try await store.resource("a/b/c") == nil)
         #expect(try await !store.deleteResource("a/b/c"))
         #expect(try await store.integrityCheck() == "ok")
         let mode = try FileManager.default.attributesOfItem(atPath: home.directory + "/master.key")[.posixPermissions] as? Int

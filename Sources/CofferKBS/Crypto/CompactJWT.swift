@@ -27,28 +27,21 @@ public enum CompactJWT {
 
     /// Verifies the signature and `exp` (seconds since 1970) against `now`; returns the payload.
     public static func verify(_ token: String, with key: P256.Signing.PublicKey, now: Date) throws(Failure) -> JSONValue {
-        let bytes = try verifiedPayload(token, with: key, now: now)
-        guard let payload = try? JSONDecoder().decode(JSONValue.self, from: bytes) else { throw .malformed("payload is not base64url JSON") }
-        return payload
-    }
-
-    private struct Expiry: Decodable { var exp: Double }
-
-    /// Verifies the signature and `exp`; returns the payload's JSON bytes for a typed decode.
-    public static func verifiedPayload(_ token: String, with key: P256.Signing.PublicKey, now: Date) throws(Failure) -> Data {
         let parts = token.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 3, token.utf8.count < 64 * 1024 else { throw .malformed("expected three dot-separated parts") }
         guard let headerBytes = Base64URL.decode(String(parts[0])),
-              let header = try? JSONDecoder().decode(JSONValue.self, from: headerBytes) else { throw .malformed("header is not base64url JSON") }
+              let header = try? JSONValue.parse(Array(headerBytes)) else { throw .malformed("header is not base64url JSON") }
         /// Security: only ES256 is accepted, so "alg": "none" or an HMAC keyed with the public key
         /// cannot be substituted.
         guard header["alg"]?.stringValue == "ES256" else { throw .malformed("alg must be ES256") }
         guard let signatureBytes = Base64URL.decode(String(parts[2])),
               let signature = try? P256.Signing.ECDSASignature(rawRepresentation: signatureBytes) else { throw .malformed("signature is not 64 bytes of base64url") }
         guard key.isValidSignature(signature, for: Array("\(parts[0]).\(parts[1])".utf8)) else { throw .badSignature }
-        guard let payloadBytes = Base64URL.decode(String(parts[1])) else { throw .malformed("payload is not base64url") }
-        guard let expiry = try? JSONDecoder().decode(Expiry.self, from: payloadBytes) else { throw .malformed("payload is not JSON with a numeric exp") }
-        guard now.timeIntervalSince1970 < expiry.exp else { throw .expired }
-        return payloadBytes
+        guard let payloadBytes = Base64URL.decode(String(parts[1])), let payload = try? JSONValue.parse(Array(payloadBytes)) else {
+            throw .malformed("payload is not base64url JSON")
+        }
+        guard case .number(let exp)? = payload["exp"] else { throw .malformed("payload has no numeric exp") }
+        guard now.timeIntervalSince1970 < exp else { throw .expired }
+        return payload
     }
 }

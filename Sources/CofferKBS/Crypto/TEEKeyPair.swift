@@ -33,7 +33,7 @@ public struct TEEKeyPair: Sendable {
 
     public func decrypt(_ response: JWEResponse) throws(JWEError) -> [UInt8] {
         guard let headerBytes = Base64URL.decode(response.protected),
-              let header = try? JSONDecoder().decode(JSONValue.self, from: headerBytes) else { throw .malformed("protected header") }
+              let header = try? JSONValue.parse(Array(headerBytes)) else { throw .malformed("protected header") }
         guard header["enc"]?.stringValue == "A256GCM" else { throw .malformed("enc must be A256GCM") }
         guard let encryptedKey = Base64URL.decode(response.encryptedKey), let iv = Base64URL.decode(response.iv),
               let ciphertext = Base64URL.decode(response.ciphertext), let tag = Base64URL.decode(response.tag) else {

@@ -11,18 +11,18 @@ public struct AdminAuthenticator: Sendable {
 
     public func authorize(_ authorization: String?, now: Date) throws(KBSFailure) {
         guard let authorization, authorization.hasPrefix("Bearer ") else {
-            throw .unauthorized("admin routes need Authorization: Bearer <token signed by the admin key> (coffer kbs admin-token)")
+            throw .adminRefused("admin routes need Authorization: Bearer <token signed by the admin key> (coffer kbs admin-token)")
         }
         let payload: JSONValue
         do { payload = try CompactJWT.verify(String(authorization.dropFirst(7)), with: publicKey, now: now) } catch {
-            throw .unauthorized("admin token refused: \(error.description)")
+            throw .adminRefused("admin token refused: \(error.description)")
         }
         /// Security: a long-lived admin token is a standing credential; refuse any that claims
         /// more than five minutes, so a leaked one is soon worthless.
         guard case .number(let exp)? = payload["exp"], exp - now.timeIntervalSince1970 <= Self.maxLifetime + 5 else {
-            throw .unauthorized("admin token lifetime exceeds \(Int(Self.maxLifetime)) seconds")
+            throw .adminRefused("admin token lifetime exceeds \(Int(Self.maxLifetime)) seconds")
         }
-        guard payload["aud"]?.stringValue == "coffer-kbs-admin" else { throw .unauthorized("admin token audience must be coffer-kbs-admin") }
+        guard payload["aud"]?.stringValue == "coffer-kbs-admin" else { throw .adminRefused("admin token audience must be coffer-kbs-admin") }
     }
 
     /// A token for the CLI and tests: `{"aud": "coffer-kbs-admin", "iat", "exp"}`.

@@ -7,7 +7,7 @@ import NIOSSL
 /// A minimal RCAR client over HTTP(S) (`coffer kbs client`, tests, the benchmark): auth → attest →
 /// resource, handling the `kbs-session-id` cookie itself. With `trustedCertificatePEM` it trusts
 /// only that certificate (the KBS's self-signed one); otherwise the system roots.
-public final class KBSClient: Sendable {
+public final class KBSClient: KBSTransport {
     public let baseURL: String
     let http: HTTPClient
 
@@ -46,7 +46,9 @@ public final class KBSClient: Sendable {
         request.method = HTTPMethod(rawValue: method)
         if let body {
             request.body = .bytes(ByteBuffer(bytes: body))
-            request.headers.add(name: "Content-Type", value: "application/json")
+            if !headers.keys.contains(where: { $0.lowercased() == "content-type" }) {
+                request.headers.add(name: "Content-Type", value: "application/json")
+            }
         }
         for (k, v) in headers { request.headers.add(name: k, value: v) }
         let response = try await http.execute(request, timeout: .seconds(30))
@@ -54,6 +56,8 @@ public final class KBSClient: Sendable {
         return Reply(status: Int(response.status.code), body: Data(collected.readableBytesView),
                      headers: response.headers.map { ($0.name, $0.value) })
     }
+
+    public typealias Handshake = KBSHandshake
 
     /// The session id from a `Set-Cookie: kbs-session-id=…` reply.
     public static func sessionID(_ reply: Reply) -> String? {
@@ -64,33 +68,41 @@ public final class KBSClient: Sendable {
         }
         return nil
     }
+}
 
-    public struct Handshake: Sendable {
-        public var session: String
-        public var token: String
-    }
+/// What the RCAR steps need from a connection: one request, its reply. `KBSClient` (pooled,
+/// AsyncHTTPClient) and `KBSConnection` (one keep-alive connection) both provide it.
+public protocol KBSTransport: Sendable {
+    func send(_ method: String, _ path: String, body: Data?, headers: [String: String]) async throws -> KBSClient.Reply
+}
 
+public struct KBSHandshake: Sendable {
+    public var session: String
+    public var token: String
+}
+
+extension KBSTransport {
     /// auth → attest with evidence made by `evidence(runtimeData, hash)`.
     public func handshake(tee: String, key: TEEKeyPair,
-                          evidence: (RuntimeData, BindingHash) throws -> CompositeEvidence) async throws -> Handshake {
+                          evidence: (RuntimeData, BindingHash) throws -> CompositeEvidence) async throws -> KBSHandshake {
         let request = KBSRequest(tee: tee, extraParams: .object([KBSProtocol.supportedHashAlgorithmsKey: .array([.string("sha256"), .string("sha384"), .string("sha512")])]))
-        let auth = try await send("POST", "/kbs/v0/auth", body: try JSONEncoder().encode(request))
-        guard auth.status == 200, let session = Self.sessionID(auth) else { throw KBSClientError.reply("auth", auth) }
-        let challenge = try JSONDecoder().decode(KBSChallenge.self, from: auth.body)
+        let auth = try await send("POST", "/kbs/v0/auth", body: Data(CanonicalJSON.serialize(request.json)), headers: [:])
+        guard auth.status == 200, let session = KBSClient.sessionID(auth) else { throw KBSClientError.reply("auth", auth) }
+        let challenge = try KBSChallenge(json: try JSONValue.parse(Array(auth.body)))
         let hash = challenge.extraParams[KBSProtocol.selectedHashAlgorithmKey]?.stringValue.flatMap { BindingHash(rawValue: $0.lowercased()) } ?? .sha384
         let runtime = RuntimeData(nonce: challenge.nonce, teePubkey: key.publicKey)
         let attestation = KBSAttestation(runtimeData: runtime, teeEvidence: try evidence(runtime, hash))
-        let attest = try await send("POST", "/kbs/v0/attest", body: try JSONEncoder().encode(attestation),
+        let attest = try await send("POST", "/kbs/v0/attest", body: Data(CanonicalJSON.serialize(attestation.json)),
                                     headers: ["Cookie": "\(KBSProtocol.sessionCookie)=\(session)"])
         guard attest.status == 200 else { throw KBSClientError.reply("attest", attest, session: session) }
-        return Handshake(session: session, token: try JSONDecoder().decode(AttestationTokenResponse.self, from: attest.body).token)
+        return KBSHandshake(session: session, token: try AttestationTokenResponse(json: try JSONValue.parse(Array(attest.body))).token)
     }
 
     /// GET a resource with the session cookie and decrypt it.
-    public func resource(_ path: String, session: String, key: TEEKeyPair) async throws -> (plaintext: [UInt8], reply: Reply) {
-        let reply = try await send("GET", "/kbs/v0/resource/\(path)", headers: ["Cookie": "\(KBSProtocol.sessionCookie)=\(session)"])
+    public func resource(_ path: String, session: String, key: TEEKeyPair) async throws -> (plaintext: [UInt8], reply: KBSClient.Reply) {
+        let reply = try await send("GET", "/kbs/v0/resource/\(path)", body: nil, headers: ["Cookie": "\(KBSProtocol.sessionCookie)=\(session)"])
         guard reply.status == 200 else { throw KBSClientError.reply("resource", reply, session: session) }
-        let jwe = try JSONDecoder().decode(JWEResponse.self, from: reply.body)
+        let jwe = try JWEResponse(json: try JSONValue.parse(Array(reply.body)))
         return (try key.decrypt(jwe), reply)
     }
 }

@@ -9,11 +9,15 @@ public struct KBSServer: Sendable {
     public let broker: KeyBroker
     public let admin: AdminAuthenticator?
     public var bodyLimit: Int
+    /// Served over HTTPS: the session cookie carries `Secure` (over plain HTTP it must not, or a
+    /// client's cookie store would never send it back).
+    public var secureCookies: Bool
 
-    public init(broker: KeyBroker, admin: AdminAuthenticator?, bodyLimit: Int = 256 * 1024) {
+    public init(broker: KeyBroker, admin: AdminAuthenticator?, bodyLimit: Int = 256 * 1024, secureCookies: Bool = true) {
         self.broker = broker
         self.admin = admin
         self.bodyLimit = bodyLimit
+        self.secureCookies = secureCookies
     }
 
     public func router() -> Router<BasicRequestContext> {
@@ -63,19 +67,29 @@ public struct KBSServer: Sendable {
     }
 
     func auth(_ request: Request) async throws -> Response {
-        let body: KBSRequest = try await decode(request, "Request")
-        let (session, challenge) = try broker.auth(body, now: Date())
-        var response = Self.json(status: .ok, challenge)
-        response.setCookie(Cookie(name: KBSProtocol.sessionCookie, value: session,
-                                  maxAge: Int(broker.configuration.sessionLifetime), path: "/kbs"))
+        let body = try KBSRequest(json: try await parse(request, "Request"))
+        let now = Date()
+        let (session, challenge) = try broker.auth(body, now: now)
+        var response = Self.json(status: .ok, challenge.json)
+        response.setCookie(sessionCookie(session, expiry: now.addingTimeInterval(broker.configuration.sessionLifetime)))
         return response
     }
 
+    /// `kbs-session-id`, as Trustee sets it (an expiry, no Path: the default path `/kbs/v0`
+    /// covers every route, also behind a proxy's prefix), plus `HttpOnly` and `Secure` on HTTPS.
+    func sessionCookie(_ session: String, expiry: Date) -> Cookie {
+        Cookie(name: KBSProtocol.sessionCookie, value: session, expires: expiry,
+               maxAge: Int(broker.configuration.sessionLifetime), secure: secureCookies, httpOnly: true)
+    }
+
     func attest(_ request: Request) async throws -> Response {
-        let body: KBSAttestation = try await decode(request, "Attestation")
+        let body = try KBSAttestation(json: try await parse(request, "Attestation"))
         let session = request.cookies[KBSProtocol.sessionCookie]?.value
-        let token = try await broker.attest(session: session, body, now: Date())
-        return Self.json(status: .ok, AttestationTokenResponse(token: token))
+        let (token, expiry) = try await broker.attestSession(session, body, now: Date())
+        var response = Self.json(status: .ok, AttestationTokenResponse(token: token).json)
+        // Trustee sets the cookie again on a successful attest; so does Coffer.
+        if let session { response.setCookie(sessionCookie(session, expiry: expiry)) }
+        return response
     }
 
     func getResource(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
@@ -89,7 +103,7 @@ public struct KBSServer: Sendable {
             credential = nil
         }
         let jwe = try await broker.resource(path, credential: credential, now: Date())
-        let body = Array((try? JSONEncoder().encode(jwe)) ?? Data())
+        let body = CanonicalJSON.serialize(jwe.json)
         return Response(status: .ok, headers: [.contentType: "application/json", Self.signatureHeader: broker.signBody(body)],
                         body: .init(byteBuffer: ByteBuffer(bytes: body)))
     }
@@ -115,7 +129,7 @@ public struct KBSServer: Sendable {
     public static let signatureHeader = HTTPField.Name("X-Coffer-KBS-Signature")!
 
     func authorizeAdmin(_ request: Request) throws(KBSFailure) {
-        guard let admin else { throw KBSFailure(status: 403, type: "forbidden", detail: "admin API disabled: start the KBS with --admin-key") }
+        guard let admin else { throw KBSFailure(status: 403, kind: "AdminAuth", detail: "admin API disabled: start the KBS with --admin-key") }
         try admin.authorize(request.headers[.authorization], now: Date())
     }
 
@@ -125,19 +139,27 @@ public struct KBSServer: Sendable {
 
     func collect(_ request: Request) async throws(KBSFailure) -> ByteBuffer {
         do { return try await request.body.collect(upTo: bodyLimit) } catch {
-            throw KBSFailure(status: 413, type: "too-large", detail: "request body exceeds \(bodyLimit) bytes")
+            throw KBSFailure(status: 413, kind: "PayloadTooLarge", detail: "request body exceeds \(bodyLimit) bytes")
         }
     }
 
     func decode<T: Decodable>(_ request: Request, _ what: String) async throws(KBSFailure) -> T {
         let buffer = try await collect(request)
         do { return try JSONDecoder().decode(T.self, from: Data(buffer.readableBytesView)) } catch {
-            throw .badRequest("malformed \(what) JSON: \(Self.describe(error))")
+            throw .malformedJSON("malformed \(what) JSON: \(Self.describe(error))")
+        }
+    }
+
+    /// An RCAR body as a `JSONValue` (its fields are then read by the message's `init(json:)`).
+    func parse(_ request: Request, _ what: String) async throws(KBSFailure) -> JSONValue {
+        let buffer = try await collect(request)
+        do { return try JSONValue.parse(Array(buffer.readableBytesView)) } catch {
+            throw .malformedJSON("malformed \(what) JSON: not valid JSON (\(error.description))")
         }
     }
 
     func storeCall<T>(_ body: () async throws -> T) async throws(KBSFailure) -> T {
-        do { return try await body() } catch { throw KBSFailure(status: 503, type: "store", detail: "store unavailable; retry") }
+        do { return try await body() } catch { throw .unavailable("store unavailable; retry") }
     }
 
     static func describe(_ error: any Error) -> String {
@@ -150,6 +172,12 @@ public struct KBSServer: Sendable {
     }
 
     static func path(_ keys: [any CodingKey]) -> String { keys.map(\.stringValue).joined(separator: ".") }
+
+    /// A protocol message or error: canonical JSON, built without Foundation's encoder.
+    static func json(status: HTTPResponse.Status, _ value: JSONValue) -> Response {
+        Response(status: status, headers: [.contentType: "application/json"],
+                 body: .init(byteBuffer: ByteBuffer(bytes: CanonicalJSON.serialize(value))))
+    }
 
     static func json(status: HTTPResponse.Status, _ value: some Encodable) -> Response {
         let encoder = JSONEncoder()
@@ -164,8 +192,8 @@ public struct KBSServer: Sendable {
 /// 400 naming the request as unprocessable rather than a 500 (no internal detail leaks).
 func respond(_ body: () async throws -> Response) async -> Response {
     do { return try await body() } catch let failure as KBSFailure {
-        return KBSServer.json(status: .init(code: failure.status), failure.information)
+        return KBSServer.json(status: .init(code: failure.status), failure.information.json)
     } catch {
-        return KBSServer.json(status: .badRequest, ErrorInformation(type: "bad-request", detail: "request could not be processed"))
+        return KBSServer.json(status: .badRequest, KBSFailure.badRequest("request could not be processed").information.json)
     }
 }

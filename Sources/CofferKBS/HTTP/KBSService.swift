@@ -34,7 +34,7 @@ public struct KBSService: Sendable {
         try home.prepare()
         let store = try await SQLiteStore.open(path: home.databasePath, masterKey: try home.masterKey())
         let broker = KeyBroker(configuration: configuration, store: store, signingKey: try home.signingKey())
-        let server = KBSServer(broker: broker, admin: adminKey.map(AdminAuthenticator.init(publicKey:)))
+        let server = KBSServer(broker: broker, admin: adminKey.map(AdminAuthenticator.init(publicKey:)), secureCookies: tls)
         var logger = Logger(label: "coffer-kbs")
         logger.logLevel = .warning
         let host = self.host

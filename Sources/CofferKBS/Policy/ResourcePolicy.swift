@@ -34,7 +34,7 @@ public struct ResourceRule: Codable, Sendable, Equatable {
             }
         }
         if let imageIDs {
-            let claim = claims.tee == .tdx ? "mr_config_id" : "host_data"
+            let claim = InitDataBinding.field(for: claims.tee).claim
             let actual = claims.measurements[claim]?.lowercased() ?? ""
             let ids = imageIDs.map { $0.lowercased() }
             guard !actual.isEmpty, ids.contains(where: { !$0.isEmpty && actual.hasPrefix($0) }) else {

@@ -25,7 +25,7 @@ public enum BindingHash: String, Sendable, Codable, CaseIterable {
 
 /// The report-data binding as guest-components' `rcar_client.rs` computes it: the hash of the
 /// RFC 8785 canonical JSON of `{"tee-pubkey", "nonce", "additional-evidence"}`. The evidence's
-/// report data must begin with that digest.
+/// report data must be that digest followed by zeros.
 public enum ReportDataBinding {
     public static func material(runtimeData: RuntimeData, additionalEvidence: String) -> [UInt8] {
         CanonicalJSON.serialize(.object([
@@ -44,9 +44,12 @@ public enum ReportDataBinding {
     public static func check(reportData: [UInt8], runtimeData: RuntimeData, additionalEvidence: String,
                              hash: BindingHash) -> Denial? {
         let digest = expected(runtimeData: runtimeData, additionalEvidence: additionalEvidence, hash: hash)
-        guard reportData.count >= digest.count, Array(reportData.prefix(digest.count)) == digest else {
+        /// The rest must be zero, as Trustee's verifiers compare the whole field against the digest
+        /// zero-padded to 64 bytes (`regularize_data`): nothing else rides along unchecked.
+        guard reportData.count >= digest.count, Array(reportData.prefix(digest.count)) == digest,
+              reportData.dropFirst(digest.count).allSatisfy({ $0 == 0 }) else {
             return Denial(claim: "report_data",
-                          expected: "begins with \(hash.rawValue) of the runtime-data (nonce and tee-pubkey): \(hexString(digest))",
+                          expected: "the \(hash.rawValue) of the runtime-data (nonce and tee-pubkey), zero-padded: \(hexString(digest))",
                           actual: hexString(reportData),
                           reason: "the evidence does not bind this session's nonce and TEE public key")
         }

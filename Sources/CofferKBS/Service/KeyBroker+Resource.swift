@@ -26,14 +26,14 @@ extension KeyBroker {
         }
         let action = "resource \(path)"
         let policy: ResourcePolicy
-        do { policy = try await store.resourcePolicy() } catch { throw KBSFailure(status: 503, type: "store", detail: "policy store unavailable") }
+        do { policy = try await store.resourcePolicy() } catch { throw .unavailable("policy store unavailable") }
         if let denial = policy.evaluate(path: path.description, claims: claims) {
             await record(Decision(time: now, session: session, tee: claims.tee.rawValue, claimsDigest: digest,
                                   action: action, allowed: false, reason: denial.description, denial: denial))
             throw .denied(denial)
         }
         let value: [UInt8]?
-        do { value = try await store.resource(path.description) } catch { throw KBSFailure(status: 503, type: "store", detail: "resource store unavailable") }
+        do { value = try await store.resource(path.description) } catch { throw .unavailable("resource store unavailable") }
         guard let value else {
             await record(Decision(time: now, session: session, tee: claims.tee.rawValue, claimsDigest: digest,
                                   action: action, allowed: false, reason: "no such resource"))
@@ -46,7 +46,7 @@ extension KeyBroker {
             try await store.record(Decision(time: now, session: session, tee: claims.tee.rawValue, claimsDigest: digest,
                                             action: action, allowed: true, reason: "allowed"))
         } catch {
-            throw KBSFailure(status: 503, type: "store", detail: "audit log unavailable; retry")
+            throw .unavailable("audit log unavailable; retry")
         }
         return response
     }

@@ -5,14 +5,12 @@ import Foundation
 /// The attestation token: an ES256 JWT by the KBS key carrying the verified claims and the
 /// tee-pubkey, so a resource request with `Authorization: Bearer` needs no session state.
 extension KeyBroker {
-    public struct TokenContents: Sendable, Decodable {
+    public struct TokenContents: Sendable {
         public var session: String
         public var claims: Claims
         public var teePubkey: TeePubKey
         /// The claims digest computed at attestation, reused by every audit record.
         public var claimsDigest: String
-
-        enum CodingKeys: String, CodingKey { case session = "sid", claims, teePubkey = "tee-pubkey", claimsDigest = "cd" }
     }
 
     func issueToken(session: String, claims: Claims, claimsDigest: String, teePubkey: TeePubKey, now: Date) throws(Refusal) -> String {
@@ -24,23 +22,25 @@ extension KeyBroker {
                 "sid": .string(session),
                 "cd": .string(claimsDigest),
                 "tee": .string(claims.tee.rawValue),
-                "claims": try JSONValue(encoding: claims),
+                "claims": claims.json,
                 "tee-pubkey": teePubkey.json,
             ])
             return try CompactJWT.sign(payload: payload, with: signingKey)
         } catch {
-            throw Refusal(failure: KBSFailure(status: 503, type: "token", detail: "cannot sign the attestation token"))
+            throw Refusal(failure: KBSFailure(status: 503, kind: "TokenSigning", detail: "cannot sign the attestation token"))
         }
     }
 
     public func verifyToken(_ token: String, now: Date) throws(KBSFailure) -> TokenContents {
-        let payload: Data
-        do { payload = try CompactJWT.verifiedPayload(token, with: signingKey.publicKey, now: now) } catch {
-            throw .unauthorized("attestation token refused: \(error.description); attest again")
+        let payload: JSONValue
+        do { payload = try CompactJWT.verify(token, with: signingKey.publicKey, now: now) } catch {
+            throw .badToken("attestation token refused: \(error.description); attest again")
         }
-        guard let contents = try? JSONDecoder().decode(TokenContents.self, from: payload) else {
-            throw .unauthorized("attestation token lacks sid, cd, claims or tee-pubkey")
+        guard let session = payload["sid"]?.stringValue, let digest = payload["cd"]?.stringValue,
+              let claims = payload["claims"].flatMap(Claims.init(json:)), let key = payload["tee-pubkey"],
+              let teePubkey = try? TeePubKey(json: key, path: "tee-pubkey") else {
+            throw .badToken("attestation token lacks sid, cd, claims or tee-pubkey")
         }
-        return contents
+        return TokenContents(session: session, claims: claims, teePubkey: teePubkey, claimsDigest: digest)
     }
 }

@@ -37,14 +37,19 @@ public final class KeyBroker: Sendable {
         let session = Session(id: id, tee: tee, hash: hash, expiry: now.addingTimeInterval(configuration.sessionLifetime),
                               state: .challenged(nonce: nonce, nonceExpiry: now.addingTimeInterval(configuration.nonceLifetime)))
         guard sessions.insert(session, now: now) else {
-            throw KBSFailure(status: 503, type: "busy", detail: "too many open sessions; retry later")
+            throw KBSFailure(status: 503, kind: "Busy", detail: "too many open sessions; retry later")
         }
         return (id, KBSChallenge(nonce: nonce, extraParams: .object([KBSProtocol.selectedHashAlgorithmKey: .string(hash.rawValue)])))
     }
 
     /// `POST /attest`: verifies the evidence, its binding and the policy; returns the token.
     public func attest(session id: String?, _ attestation: KBSAttestation, now: Date) async throws(KBSFailure) -> String {
-        guard let id else { throw .unauthorized("no kbs-session-id cookie: call POST /kbs/v0/auth first") }
+        try await attestSession(id, attestation, now: now).token
+    }
+
+    /// `attest`, also returning when the session (and so its cookie) expires.
+    func attestSession(_ id: String?, _ attestation: KBSAttestation, now: Date) async throws(KBSFailure) -> (token: String, expiry: Date) {
+        guard let id else { throw .attestationFailed("no kbs-session-id cookie: call POST /kbs/v0/auth first") }
         let (session, nonce) = try sessions.consumeNonce(id, now: now).get()
         do throws(Refusal) {
             let claims = try await evaluate(session: session, nonce: nonce, attestation, now: now)
@@ -55,10 +60,10 @@ public final class KeyBroker: Sendable {
                 try await store.record(Decision(time: now, session: id, tee: session.tee.rawValue, claimsDigest: digest,
                                                 action: "attest", allowed: true, reason: "allowed"))
             } catch {
-                throw Refusal(failure: KBSFailure(status: 503, type: "store", detail: "audit log unavailable; retry"))
+                throw Refusal(failure: .unavailable("audit log unavailable; retry"))
             }
             sessions.update(id, state: .attested(claims: claims, claimsDigest: digest, teePubkey: attestation.runtimeData.teePubkey))
-            return token
+            return (token, session.expiry)
         } catch {
             await audit(Decision(time: now, session: id, tee: session.tee.rawValue, claimsDigest: error.claimsDigest,
                                  action: "attest", allowed: false, reason: error.failure.detail, denial: error.failure.denial))
@@ -83,13 +88,13 @@ public final class KeyBroker: Sendable {
             throw Refusal(failure: .attestationFailed(denial.description, denial: denial))
         }
         let policy: AttestationPolicy
-        do { policy = try await store.attestationPolicy() } catch { throw Refusal(failure: KBSFailure(status: 503, type: "store", detail: "policy store unavailable")) }
-        return try Self.appraise(input: input, policy: policy, configuration: configuration, at: now)
+        do { policy = try await store.attestationPolicy() } catch { throw Refusal(failure: .unavailable("policy store unavailable")) }
+        return try Self.appraise(input: input, initData: attestation.initData, policy: policy, configuration: configuration, at: now)
     }
 
     /// Verification and attestation policy for evidence already parsed and bound — the pure
     /// decision, reusable at a pinned time on evidence that binds nothing of ours (real vectors).
-    static func appraise(input: EvidenceInput, policy: AttestationPolicy, configuration: KBSConfiguration, at time: Date) throws(Refusal) -> Claims {
+    static func appraise(input: EvidenceInput, initData: InitData?, policy: AttestationPolicy, configuration: KBSConfiguration, at time: Date) throws(Refusal) -> Claims {
         var trust = configuration.trust
         if !configuration.devMode { trust.sampleSigners = [] }
         let claims: Claims
@@ -99,24 +104,29 @@ public final class KeyBroker: Sendable {
             if !configuration.devMode, EvidenceKind.detect(input.bytes) == .sample {
                 let denial = Denial(claim: "tee", expected: "hardware-backed evidence (sgx, tdx or snp)", actual: "sample",
                                     reason: "sample evidence is not hardware-backed and is accepted only by a KBS started with --dev")
-                throw Refusal(failure: .denied(denial))
+                throw Refusal(failure: .attestationDenied(denial))
             }
             throw Refusal(failure: .attestationFailed("evidence does not verify: \(failure)",
                 denial: Denial(claim: "evidence", expected: "verifies (\(failure.check))", actual: failure.message, reason: "verification failed")))
         }
+        if let initData {
+            let denial: Denial?
+            do { denial = try InitDataBinding.check(initData, claims: claims) } catch { throw Refusal(failure: error, claimsDigest: digest(claims)) }
+            if let denial { throw Refusal(failure: .attestationDenied(denial), claimsDigest: digest(claims)) }
+        }
         if let denial = policy.evaluate(claims, devMode: configuration.devMode) {
-            throw Refusal(failure: .denied(denial), claimsDigest: digest(claims))
+            throw Refusal(failure: .attestationDenied(denial), claimsDigest: digest(claims))
         }
         return claims
     }
 
     /// Policy evaluation of evidence at a pinned time, skipping only the nonce binding: for real
     /// quotes from test vectors (which cannot bind our nonce) and for `coffer kbs` diagnostics.
-    public static func appraise(tee: KBSTee, primaryEvidence: JSONValue, policy: AttestationPolicy,
+    public static func appraise(tee: KBSTee, primaryEvidence: JSONValue, initData: InitData? = nil, policy: AttestationPolicy,
                                 configuration: KBSConfiguration, at time: Date) -> Result<Claims, KBSFailure> {
         do {
             let input = try EvidenceInput(tee: tee, primary: primaryEvidence)
-            return .success(try appraise(input: input, policy: policy, configuration: configuration, at: time))
+            return .success(try appraise(input: input, initData: initData, policy: policy, configuration: configuration, at: time))
         } catch let error as Refusal { return .failure(error.failure) } catch let error as KBSFailure { return .failure(error) } catch {
             return .failure(.badRequest("\(error)"))
         }
@@ -126,17 +136,14 @@ public final class KeyBroker: Sendable {
         try? await store.record(decision)
     }
 
-    /// SHA-256 of the claims as sorted-key JSON (what the audit log records).
+    /// SHA-256 of the claims as canonical (sorted-key) JSON (what the audit log records).
     static func digest(_ claims: Claims) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        guard let json = try? encoder.encode(claims) else { return "" }
-        return Hex.encode(SHA256.hash(data: json))
+        Hex.encode(SHA256.hash(data: CanonicalJSON.serialize(claims.json)))
     }
 
+    /// From BoringSSL's CSPRNG in one call (a byte at a time was one getrandom(2) per byte).
     static func randomBytes(_ count: Int) -> [UInt8] {
-        var generator = SystemRandomNumberGenerator()
-        return (0..<count).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        SymmetricKey(size: SymmetricKeySize(bitCount: count * 8)).withUnsafeBytes { Array($0) }
     }
 
     static func randomToken(_ count: Int) -> String { Hex.encode(randomBytes(count)) }

@@ -51,14 +51,14 @@ public final class SessionTable: Sendable {
     public func consumeNonce(_ id: String, now: Date) -> Result<(Session, String), KBSFailure> {
         sessions.withLock { table in
             guard let session = table[id], session.expiry > now else {
-                return .failure(.unauthorized("unknown or expired kbs-session-id: start again with POST /kbs/v0/auth"))
+                return .failure(.attestationFailed("unknown or expired kbs-session-id: start again with POST /kbs/v0/auth"))
             }
             guard case .challenged(let nonce, let nonceExpiry) = session.state else {
-                return .failure(.unauthorized("this session's nonce was already used: replayed attestation refused; start again with POST /kbs/v0/auth"))
+                return .failure(.attestationFailed("this session's nonce was already used: replayed attestation refused; start again with POST /kbs/v0/auth"))
             }
             guard nonceExpiry > now else {
                 table[id] = nil
-                return .failure(.unauthorized("the challenge nonce expired: start again with POST /kbs/v0/auth"))
+                return .failure(.attestationFailed("the challenge nonce expired: start again with POST /kbs/v0/auth"))
             }
             var used = session
             used.state = .refused

@@ -12,6 +12,10 @@ public final class SQLiteStore: KBSStore {
     let masterKey: SymmetricKey
     /// Policies are read on every request: kept in memory, written through.
     private let policies = Mutex<(AttestationPolicy?, ResourcePolicy?)>((nil, nil))
+    /// Sealed resource values read so far (still encrypted: opened per request). All writes go
+    /// through this process, so the cache is exact; `generation` stops a read that raced a
+    /// write from caching the value the write replaced.
+    private let sealedCache = Mutex<(values: [String: [UInt8]], generation: UInt64)>(([:], 0))
     private let audit: AuditBatch
 
     public static func open(path: String, masterKey: SymmetricKey) async throws -> SQLiteStore {
@@ -48,11 +52,17 @@ public final class SQLiteStore: KBSStore {
     public func close() async { try? await connection.close() }
 
     public func resource(_ path: String) async throws -> [UInt8]? {
-        let rows = try await connection.query("SELECT sealed FROM resources WHERE path = ?", [.text(path)])
-        guard let buffer = rows.first?.column("sealed")?.blob else { return nil }
+        let (cached, generation) = sealedCache.withLock { ($0.values[path], $0.generation) }
+        let sealed: [UInt8]
+        if let cached { sealed = cached } else {
+            let rows = try await connection.query("SELECT sealed FROM resources WHERE path = ?", [.text(path)])
+            guard let buffer = rows.first?.column("sealed")?.blob else { return nil }
+            sealed = Array(buffer.readableBytesView)
+            sealedCache.withLock { cache in if cache.generation == generation { cache.values[path] = sealed } }
+        }
         /// Security: the path is authenticated with the value, so a row copied to another path
         /// (by someone with write access to the file but not the key) does not decrypt.
-        let box = try AES.GCM.SealedBox(combined: Array(buffer.readableBytesView))
+        let box = try AES.GCM.SealedBox(combined: sealed)
         return Array(try AES.GCM.open(box, using: masterKey, authenticating: Array(path.utf8)))
     }
 
@@ -60,13 +70,26 @@ public final class SQLiteStore: KBSStore {
         guard let sealed = try AES.GCM.seal(value, using: masterKey, authenticating: Array(path.utf8)).combined else {
             throw CocoaError(.coderInvalidValue)
         }
+        invalidate(path)
         _ = try await connection.query("INSERT OR REPLACE INTO resources (path, sealed, updated) VALUES (?, ?, ?)",
                                        [.text(path), .blob(ByteBuffer(bytes: sealed)), .float(Date().timeIntervalSince1970)])
+        invalidate(path)
     }
 
     public func deleteResource(_ path: String) async throws -> Bool {
+        invalidate(path)
         let rows = try await connection.query("DELETE FROM resources WHERE path = ? RETURNING path", [.text(path)])
+        invalidate(path)
         return !rows.isEmpty
+    }
+
+    /// Before and after a write: a read in between either sees the old generation (and does not
+    /// cache) or runs after the write (and caches the new value).
+    private func invalidate(_ path: String) {
+        sealedCache.withLock { cache in
+            cache.values[path] = nil
+            cache.generation &+= 1
+        }
     }
 
     public func attestationPolicy() async throws -> AttestationPolicy {

@@ -1,0 +1,127 @@
+/// The RCAR messages read from and written as `JSONValue`, with the field names `kbs-types`
+/// serialises (kebab case for the envelope, snake case inside `tee-evidence`). The handshake's
+/// hot path uses these instead of Codable: the open fields (`extra-params`, `primary_evidence`)
+/// made Foundation's decoder the largest cost of a handshake.
+struct JSONFields {
+    let value: JSONValue
+    let path: String
+
+    init(_ value: JSONValue, path: String = "") throws(KBSFailure) {
+        guard case .object = value else { throw .badRequest(path.isEmpty ? "expected a JSON object" : "wrong type at \"\(path)\": expected an object") }
+        self.value = value
+        self.path = path
+    }
+
+    func name(_ key: String) -> String { path.isEmpty ? key : path + "." + key }
+
+    /// Absent and `null` are both "not given" (serde writes `None` as `null`).
+    func optional(_ key: String) -> JSONValue? {
+        switch value[key] {
+        case nil, .null?: nil
+        case let member?: member
+        }
+    }
+
+    func required(_ key: String) throws(KBSFailure) -> JSONValue {
+        guard let member = value[key] else { throw .badRequest("missing field \"\(name(key))\"") }
+        return member
+    }
+
+    func string(_ key: String) throws(KBSFailure) -> String {
+        guard case .string(let text) = try required(key) else { throw .badRequest("wrong type at \"\(name(key))\": expected a string") }
+        return text
+    }
+
+    func object(_ key: String) throws(KBSFailure) -> JSONFields { try JSONFields(try required(key), path: name(key)) }
+}
+
+extension KBSRequest {
+    init(json: JSONValue) throws(KBSFailure) {
+        let fields = try JSONFields(json)
+        self.init(version: try fields.string("version"), tee: try fields.string("tee"), extraParams: fields.optional("extra-params"))
+    }
+
+    public var json: JSONValue {
+        var members: [String: JSONValue] = ["version": .string(version), "tee": .string(tee)]
+        members["extra-params"] = extraParams ?? .string("")
+        return .object(members)
+    }
+}
+
+extension KBSChallenge {
+    public init(json: JSONValue) throws(KBSFailure) {
+        let fields = try JSONFields(json)
+        self.init(nonce: try fields.string("nonce"), extraParams: fields.optional("extra-params") ?? .string(""))
+    }
+
+    public var json: JSONValue { .object(["nonce": .string(nonce), "extra-params": extraParams]) }
+}
+
+extension TeePubKey {
+    init(json: JSONValue, path: String) throws(KBSFailure) {
+        let f = try JSONFields(json, path: path)
+        switch try f.string("kty") {
+        case "RSA": self = .rsa(alg: try f.string("alg"), n: try f.string("n"), e: try f.string("e"))
+        case "EC": self = .ec(crv: try f.string("crv"), alg: try f.string("alg"), x: try f.string("x"), y: try f.string("y"))
+        case let other: throw .badRequest("invalid \"\(path).kty\": tee-pubkey kty \"\(other.prefix(16))\" is not supported (RSA or EC)")
+        }
+    }
+}
+
+extension KBSAttestation {
+    init(json: JSONValue) throws(KBSFailure) {
+        let fields = try JSONFields(json)
+        var initData: InitData?
+        if let value = fields.optional("init-data") {
+            let f = try JSONFields(value, path: "init-data")
+            initData = InitData(format: try f.string("format"), body: try f.string("body"))
+        }
+        let runtime = try fields.object("runtime-data")
+        let evidence = try fields.object("tee-evidence")
+        self.init(initData: initData,
+                  runtimeData: RuntimeData(nonce: try runtime.string("nonce"),
+                                           teePubkey: try TeePubKey(json: try runtime.required("tee-pubkey"), path: "runtime-data.tee-pubkey")),
+                  teeEvidence: CompositeEvidence(primaryEvidence: try evidence.required("primary_evidence"),
+                                                 additionalEvidence: try evidence.string("additional_evidence")))
+    }
+
+    /// As guest-components' client serialises it: `init-data` is `null` when absent.
+    public var json: JSONValue {
+        .object([
+            "init-data": initData.map { .object(["format": .string($0.format), "body": .string($0.body)]) } ?? .null,
+            "runtime-data": .object(["nonce": .string(runtimeData.nonce), "tee-pubkey": runtimeData.teePubkey.json]),
+            "tee-evidence": .object(["primary_evidence": teeEvidence.primaryEvidence,
+                                     "additional_evidence": .string(teeEvidence.additionalEvidence)]),
+        ])
+    }
+}
+
+extension AttestationTokenResponse {
+    public init(json: JSONValue) throws(KBSFailure) { self.init(token: try JSONFields(json).string("token")) }
+    public var json: JSONValue { .object(["token": .string(token)]) }
+}
+
+extension JWEResponse {
+    public init(json: JSONValue) throws(KBSFailure) {
+        let f = try JSONFields(json)
+        self.init(protected: try f.string("protected"), encryptedKey: try f.string("encrypted_key"), iv: try f.string("iv"),
+                  ciphertext: try f.string("ciphertext"), tag: try f.string("tag"))
+    }
+
+    public var json: JSONValue {
+        .object(["protected": .string(protected), "encrypted_key": .string(encryptedKey), "iv": .string(iv),
+                 "ciphertext": .string(ciphertext), "tag": .string(tag)])
+    }
+}
+
+extension ErrorInformation {
+    public var json: JSONValue {
+        var members: [String: JSONValue] = ["type": .string(type), "detail": .string(detail)]
+        if let denial {
+            var d: [String: JSONValue] = ["claim": .string(denial.claim), "expected": .string(denial.expected), "reason": .string(denial.reason)]
+            if let actual = denial.actual { d["actual"] = .string(actual) }
+            members["denial"] = .object(d)
+        }
+        return .object(members)
+    }
+}
