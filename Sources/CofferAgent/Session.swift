@@ -144,6 +144,9 @@ struct Session {
             case .resize:
                 let size = try TerminalSize(frame)
                 if let terminal = processes[size.id]?.terminal { PseudoTerminal.resize(terminal, rows: size.rows, cols: size.cols) }
+            case .attest:
+                let request = try AttestRequest(frame)
+                try port.writeAll(TEEEvidence.obtain(reportData: request.reportData).frame.encoded())
             case .hostname:
                 let name = try GuestHostname(frame)
                 /// The host name is cosmetic, but is only set before the workload runs.

@@ -69,6 +69,10 @@ public struct FrameKind: RawRepresentable, Hashable, Sendable, CustomStringConve
     public static let started = FrameKind(rawValue: 0x0A)
     /// Host → guest: the guest's host name. Payload: `GuestHostname`.
     public static let hostname = FrameKind(rawValue: 0x0B)
+    /// Host → guest: produce evidence binding report data. Payload: `AttestRequest`.
+    public static let attest = FrameKind(rawValue: 0x0C)
+    /// Guest → host: the answer to `attest`. Payload: `GuestEvidence`.
+    public static let evidence = FrameKind(rawValue: 0x0D)
     /// Client → launcher (host only): attach to the workload. Payload: `AttachRequest`.
     public static let attach = FrameKind(rawValue: 0x40)
     /// Client → launcher (host only): stop the VM. Payload: `StopRequest`.
@@ -87,6 +91,8 @@ public struct FrameKind: RawRepresentable, Hashable, Sendable, CustomStringConve
         case .resize: "resize"
         case .started: "started"
         case .hostname: "hostname"
+        case .attest: "attest"
+        case .evidence: "evidence"
         case .attach: "attach"
         case .stop: "stop"
         default: "kind 0x\(Hex.encode([rawValue]))"

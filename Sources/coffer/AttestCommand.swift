@@ -11,8 +11,8 @@ import X509
 struct AttestCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "attest",
-        abstract: "Verify TEE evidence offline (SGX and TDX DCAP quotes, SEV-SNP reports, sample evidence).",
-        subcommands: [Verify.self, Sample.self, AttestCollateralCommand.self])
+        abstract: "Obtain evidence from a running VM, and verify TEE evidence (SGX/TDX DCAP quotes, SEV-SNP reports, sample).",
+        subcommands: [Verify.self, Sample.self, AttestVMCommand.self, AttestCollateralCommand.self])
 
     struct Verify: ParsableCommand {
         static let configuration = CommandConfiguration(

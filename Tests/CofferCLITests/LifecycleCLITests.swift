@@ -49,6 +49,20 @@ import Testing
         #expect(missing.status == 127)
         #expect(missing.stderr.contains("no-such-program: not found"), "\(missing.stderr)")
 
+        // Evidence over the agent channel: this guest has no TEE, so it says so and the launcher
+        // signs sample evidence over the VM's launch measurement, marked as not hardware-backed.
+        let evidencePath = "\(home.path)/evidence.bin"
+        let attested = try coffer(home.path, ["attest", "vm", "--report-data", "c0ffee", "-o", evidencePath, "web"])
+        #expect(attested.status == 0, "\(attested.stderr)")
+        #expect(attested.stderr.contains("the guest has no TEE (no TEE report interface in this guest"), "\(attested.stderr)")
+        #expect(attested.stderr.contains("NOT hardware-backed"))
+        let verified = try coffer(home.path, ["attest", "verify", "--evidence", evidencePath, "--sample-signer", "\(home.path)/keys/launcher.pub"])
+        #expect(verified.status == 0, "\(verified.stdout)\(verified.stderr)")
+        let record = try coffer(home.path, ["ps", "--format", "json"]).stdout
+        let measurement = try #require(record.split(separator: "\"").first { $0.hasPrefix("sha256:") && record.contains("\"launchMeasurement\" : \"\($0)\"") })
+        #expect(verified.stdout.contains("measurement  \(measurement.dropFirst(7))"), "\(verified.stdout)")
+        #expect(verified.stdout.contains("report_data  c0ffee00"), "\(verified.stdout)")
+
         // stop: SIGTERM reaches the workload, which exits with its own status.
         let stopped = try coffer(home.path, ["stop", "-t", "20", "web"])
         #expect(stopped.status == 0, "\(stopped.stderr)")

@@ -73,6 +73,17 @@ import Testing
         #expect(throws: WireError.self) { try AgentFailure(Frame(.failure, [0, 0])) }
     }
 
+    @Test func attestationCarriesExactlyOneReportDataAndTypedEvidence() throws {
+        let request = AttestRequest(reportData: [UInt8](repeating: 7, count: 64))
+        #expect(try AttestRequest(request.frame) == request)
+        #expect(throws: WireError.self) { try AttestRequest(Frame(.attest, [UInt8](repeating: 0, count: 63))) }
+        #expect(throws: WireError.self) { try AttestRequest(Frame(.attest, [UInt8](repeating: 0, count: 65))) }
+        let quote = GuestEvidence(.tdxQuote, [4, 0, 2, 0])
+        #expect(try GuestEvidence(quote.frame) == quote)
+        #expect(try GuestEvidence(GuestEvidence(.none, Array("no TEE".utf8)).frame).note == "no TEE")
+        #expect(throws: WireError.self) { try GuestEvidence(Frame(.evidence, [9])) }
+    }
+
     @Test func hostnamesAreShortAndPlain() throws {
         #expect(try GuestHostname(GuestHostname("web-1.local").frame).name == "web-1.local")
         for bad in ["", "a b", "x_y", String(repeating: "a", count: 65), "évil"] {

@@ -113,6 +113,11 @@ extension VMMonitor {
             } else if let global = client.processes[request.id] {
                 try agent.send(SignalProcess(global, signal: request.signal).frame.encoded())
             }
+        case .attest:
+            _ = try AttestRequest(frame)
+            guard readyAt != nil else { throw AgentFailure(.vm, "the guest has not booted yet") }
+            attesters.append(fd)
+            try agent.send(frame.encoded())
         case .stop:
             let request = try StopRequest(frame)
             guard mainStarted else {
@@ -133,6 +138,8 @@ extension VMMonitor {
     func disconnect(_ fd: Int32) {
         guard let client = clients.removeValue(forKey: fd) else { return }
         close(fd)
+        // Its pending evidence must not go to a later client that gets the same descriptor.
+        attesters = attesters.map { $0 == fd ? -1 : $0 }
         for global in client.processes.values where owners[global] != nil {
             owners[global] = nil
             _ = try? agent?.send(SignalProcess(global, signal: UInt8(SIGKILL)).frame.encoded())

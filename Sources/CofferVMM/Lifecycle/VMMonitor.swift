@@ -29,6 +29,8 @@ public final class VMMonitor {
     var outputLog: Int32 = -1
     /// The workload's standard input received before it started (encoded `stdin` frames).
     var earlyInput: [[UInt8]] = []
+    /// Clients waiting for evidence, in the order their `attest` requests went to the guest.
+    var attesters: [Int32] = []
     /// When the VM is killed if the workload has not ended (`stop`'s grace period, a SIGKILL),
     /// with the exit then reported and why.
     var killAt: (ContinuousClock.Instant, exit: ProcessExit, reason: String)?
@@ -158,6 +160,10 @@ public final class VMMonitor {
                     if ended.id == .main { return .exited(ended.exit, note: nil) }
                     forward(frame, about: ended.id) { ProcessEnded($0, ended.exit).frame }
                     owners[ended.id] = nil
+                case .evidence where readyAt != nil && !attesters.isEmpty:
+                    _ = try GuestEvidence(frame)
+                    let fd = attesters.removeFirst()
+                    if fd >= 0, clients[fd] != nil, (try? UnixSocket.send(try frame.encoded(), to: fd)) == nil { disconnect(fd) }
                 case .failure:
                     let failure = try AgentFailure(frame)
                     if failure.id == .agent || failure.id == .main {
