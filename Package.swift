@@ -79,6 +79,7 @@ let package = Package(
         .executableTarget(name: "verity-bench", dependencies: ["CofferImage"], path: "Benchmarks/VerityBench"),
         .executableTarget(name: "attest-bench", dependencies: ["CofferVerifier"], path: "Benchmarks/AttestBench"),
         .executableTarget(name: "runtime-bench", dependencies: ["CofferCore"], path: "Benchmarks/RuntimeBench"),
+        .executableTarget(name: "exec-bench", dependencies: ["CofferVMM", "CofferWire", "CofferCore"], path: "Benchmarks/ExecBench"),
         .executableTarget(name: "kbs-bench", dependencies: ["CofferKBS", "CofferCore", crypto], path: "Benchmarks/KBSBench"),
 
         // MARK: Fuzzing (`make fuzz` builds it with -sanitize=fuzzer; a plain build replays files)

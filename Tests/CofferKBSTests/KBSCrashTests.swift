@@ -16,6 +16,8 @@ import Testing
         let client = server.client
         let acknowledged = AcknowledgedWrites()
         // Writers keep going while the server is killed; a write counts only once its 200 arrived.
+        // A write that fails before the kill (a slow reply on a loaded machine) is retried under a
+        // new path, not counted; after the kill every writer stops at its next failure.
         let writers = (0..<4).map { writer in
             Task {
                 defer { acknowledged.writerStopped() }
@@ -23,18 +25,24 @@ import Testing
                 while true {
                     let path = "crash/w\(writer)/r\(i)"
                     let value = Data("value-\(writer)-\(i)-\(String(repeating: "x", count: i % 97))".utf8)
-                    guard let reply = try? await client.send("POST", "/kbs/v0/resource/\(path)", body: value, headers: headers),
-                          reply.status == 200 else { return }
-                    acknowledged.add(path, value)
                     i += 1
+                    guard let reply = try? await client.send("POST", "/kbs/v0/resource/\(path)", body: value, headers: headers),
+                          reply.status == 200 else {
+                        if acknowledged.killed { return }
+                        acknowledged.failed()
+                        try? await Task.sleep(nanoseconds: 20_000_000)
+                        continue
+                    }
+                    acknowledged.add(path, value)
                 }
             }
         }
         await acknowledged.waitFor(count: 60)
+        acknowledged.markKilled()
         server.stop(kill: true)
         for writer in writers { await writer.value }
         let acked = acknowledged.all()
-        #expect(acked.count >= 60)
+        #expect(acked.count >= 60, "\(acknowledged.failures) writes failed before the kill")
 
         let kbs = KBSHome(directory: home.path + "/state/kbs")
         let store = try await SQLiteStore.open(path: kbs.databasePath, masterKey: try kbs.masterKey())
@@ -52,8 +60,13 @@ import Testing
 }
 
 final class AcknowledgedWrites: Sendable {
-    private struct State { var writes: [(String, Data)] = []; var stopped = 0 }
+    private struct State { var writes: [(String, Data)] = []; var stopped = 0; var killed = false; var failures = 0 }
     private let state = Mutex(State())
+
+    var killed: Bool { state.withLock { $0.killed } }
+    var failures: Int { state.withLock { $0.failures } }
+    func markKilled() { state.withLock { $0.killed = true } }
+    func failed() { state.withLock { $0.failures += 1 } }
 
     func add(_ path: String, _ value: Data) { state.withLock { $0.writes.append((path, value)) } }
     func writerStopped() { state.withLock { $0.stopped += 1 } }
@@ -62,7 +75,7 @@ final class AcknowledgedWrites: Sendable {
     /// Waits for `count` acknowledged writes, or until every writer gave up (the test then fails
     /// on the count).
     func waitFor(count: Int) async {
-        while !state.withLock({ $0.writes.count >= count || $0.stopped == 4 }) {
+        while !state.withLock({ $0.writes.count >= count || $0.stopped == 4 || $0.failures > 1000 }) {
             try? await Task.sleep(nanoseconds: 5_000_000)
         }
     }

@@ -30,8 +30,10 @@ public struct Initramfs: Sendable {
     public let bytes: [UInt8]
     /// SHA-256 of `bytes`.
     public let digest: [UInt8]
-    /// The modules it carries, in load order.
+    /// The modules the agent always loads, in load order.
     public let modules: [String]
+    /// The network device's modules, loaded only for a VM with published ports.
+    public let networkModules: [String]
 
     public var digestHex: String { "sha256:" + Hex.encode(digest) }
 
@@ -65,7 +67,8 @@ public struct Initramfs: Sendable {
         }
         bytes = archive.encoded()
         digest = SHA256Digest.hash(bytes)
-        self.modules = (modules + networkModules).map(\.name)
+        self.modules = modules.map(\.name)
+        self.networkModules = networkModules.map(\.name)
     }
 
     public func write(to path: String) throws {
