@@ -10,7 +10,7 @@ struct Coffer: ParsableCommand {
         abstract: "Build measured images and run them in confidential micro-VMs.",
         subcommands: [
             BuildCommand.self, ImagesCommand.self, InspectCommand.self, RemoveImageCommand.self,
-            VerifyCommand.self, KeyCommand.self, AttestCommand.self, SetupCommand.self, RunCommand.self,
+            VerifyCommand.self, KeyCommand.self, AttestCommand.self, SetupCommand.self, RunCommand.self, TCBCommand.self,
             KBSCommand.self,
         ]
     )

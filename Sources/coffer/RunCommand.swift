@@ -49,18 +49,10 @@ struct RunCommand: ParsableCommand {
         let store = storeOptions.store
         let stored = try store.resolve(image)
         let config = stored.manifest.config
-        let verity = stored.manifest.rootfs.verity
-        guard let kernel = KernelCache(home: store.home).defaultKernel() else {
-            throw CofferError(.notFound, "no guest kernel in \(store.home)/kernel: run `coffer setup` first")
-        }
-        let root = try VerityRootDisks(
-            dataPath: stored.rootfsPath, hashPath: stored.verityPath, rootHash: verity.rootHash, salt: verity.salt,
-            dataBlocks: verity.dataBlocks, hashAlgorithm: verity.hashAlgorithm, dataBlockSize: verity.dataBlockSize,
-            hashBlockSize: verity.hashBlockSize)
         let start = try WorkloadRequest(
             config: config, command: command, entrypoint: entrypoint, extraEnv: env, user: user
         ).start()
-        let choice = AcceleratorChoice.choose(try acceleratorRequest(), host: HostFacts.probe())
+        let choice = try ImageLaunch.accelerator(accel)
         // Said on every run, whatever the flags: nothing on this path is confidential yet.
         FileHandle.standardError.write(Data(
             "coffer: development mode: plain VM under \(choice.accelerator.rawValue), not confidential (no TDX or SEV-SNP launch)\n".utf8))
@@ -70,19 +62,17 @@ struct RunCommand: ParsableCommand {
         defer { runDirectory.remove() }
         let handlers = Self.stopOnInterrupt(removing: runDirectory)
         defer { for handler in handlers { handler.cancel() } }
-        let initramfs = try Initramfs(agent: try agentPath(), kernel: kernel)
-        try initramfs.write(to: runDirectory.file("initramfs.cpio"))
-        let vm = VMConfiguration(
-            kernel: kernel.vmlinuz, initramfs: runDirectory.file("initramfs.cpio"), extraKernelArguments: [root.kernelArgument],
+        let launch = try ImageLaunch.prepare(stored, home: store.home, agent: agent)
+        let vm = launch.configuration(
             memoryMiB: try memoryMiB(config.memoryBytes), cpus: cpus, accelerator: choice.accelerator,
             tscKilohertz: HostFacts.probe().tscKilohertz, agentSocket: runDirectory.file("agent.sock"),
-            consoleLog: runDirectory.file("console.log"), readOnlyDisks: root.disks)
+            consoleLog: runDirectory.file("console.log"))
         if verbose {
-            let measurement = try LaunchMeasurement(vm: vm, initramfs: initramfs)
+            let measurement = try launch.measurement(of: vm)
             log("accelerator \(choice.reason)")
             log("launch measurement \(measurement.digestHex)")
-            log("  kernel    sha256:\(Hex.encode(measurement.kernelDigest)) \(kernel.release)")
-            log("  initramfs \(initramfs.digestHex)")
+            log("  kernel    sha256:\(Hex.encode(measurement.kernelDigest)) \(launch.kernel.release)")
+            log("  initramfs \(launch.initramfs.measurement.digestHex)\(launch.initramfs.reused ? " (cached)" : "")")
             log("  cmdline   \(measurement.commandLine)")
         }
         let prepared = clock.now - begun
@@ -114,30 +104,11 @@ struct RunCommand: ParsableCommand {
         }
     }
 
-    private func acceleratorRequest() throws -> AcceleratorRequest {
-        guard let request = AcceleratorRequest(accel) else { throw CofferError(.invalidInput, "--accel must be auto, kvm or tcg, not \(accel)") }
-        return request
-    }
-
     private func memoryMiB(_ imageBytes: UInt64?) throws -> Int {
         guard let memory else { return imageBytes.map { max(64, Int(($0 + (1 << 20) - 1) >> 20)) } ?? 256 }
         if let mebibytes = Int(memory) { return mebibytes }
         guard let bytes = MemorySize.parse(memory) else { throw CofferError(.invalidInput, "-m \(memory): expected MiB or a size such as 512M or 1G") }
         return Int(bytes >> 20)
-    }
-
-    /// The static agent: --agent, $COFFER_AGENT, or `.build-agent/release/coffer-agent` in a
-    /// directory above this executable (a source checkout after `make agent`).
-    private func agentPath() throws -> String {
-        if let agent { return agent }
-        if let fromEnvironment = ProcessInfo.processInfo.environment["COFFER_AGENT"], !fromEnvironment.isEmpty { return fromEnvironment }
-        var directory = URL(fileURLWithPath: CommandLine.executablePath).resolvingSymlinksInPath().deletingLastPathComponent()
-        while directory.path != "/" {
-            let candidate = directory.appendingPathComponent(".build-agent/release/coffer-agent").path
-            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-            directory = directory.deletingLastPathComponent()
-        }
-        throw CofferError(.notFound, "the static guest agent was not found: build it with `make agent`, or pass --agent or set COFFER_AGENT")
     }
 
     private func log(_ line: String) { FileHandle.standardError.write(Data("coffer: \(line)\n".utf8)) }

@@ -1,7 +1,7 @@
 import CofferCore
 import Foundation
 
-/// A VM's files while it runs: `$COFFER_HOME/run/<random>/` with the initramfs, the agent socket,
+/// A VM's files while it runs: `$COFFER_HOME/run/<random>/` with the agent socket,
 /// the console and QEMU's log. Removed when the run ends.
 struct RunDirectory {
     let path: String

@@ -22,6 +22,15 @@ public struct Initramfs: Sendable {
     /// Where the agent reads the module list (see CofferAgent's BootSequence).
     public static let moduleListPath = "etc/coffer/modules"
 
+    /// The layout below. Bump it whenever the archive a given agent and module set produce changes
+    /// (another node, another path): cached archives (`InitramfsCache`) are keyed by it.
+    public static let formatVersion: UInt32 = 1
+
+    /// Where a module of kernel `release` lies inside the archive.
+    public static func path(of module: ModuleTree.Module, release: String) -> String {
+        "lib/modules/\(release)/\(module.relativePath)"
+    }
+
     public let bytes: [UInt8]
     /// SHA-256 of `bytes`.
     public let digest: [UInt8]
@@ -48,7 +57,7 @@ public struct Initramfs: Sendable {
         try archive.add("sys", permissions: 0o755, .directory)
         var list = ""
         for module in modules {
-            let path = "lib/modules/\(release)/\(module.relativePath)"
+            let path = Initramfs.path(of: module, release: release)
             try archive.add(path, permissions: 0o644, .file(module.bytes))
             list += "/\(path)\n"
         }
