@@ -109,34 +109,44 @@ let runArguments = ["run", "boot-bench:true"]
 print("kernel \(tcb.kernel.release), accelerator \(tcb.accelerator), \(runs) runs each, alternating")
 print("command line: \(tcb.commandLine)")
 
-// First runs: the initramfs cache may be cold for coffer; neither counts in the medians.
-let (firstBareStatus, firstBare) = try timed(qemu, bare, log: "\(work)/bare.log")
-let (firstCofferStatus, firstCoffer) = try timed(coffer, runArguments, log: "\(work)/coffer.log")
-guard firstBareStatus == 0, firstCofferStatus == 0 else {
-    let logs = try shell("cat bare.log coffer.log bare-console.log")
-    throw CofferError(.system, "a first run failed (bare \(firstBareStatus), coffer \(firstCofferStatus)): \(logs)")
+/// What is timed, each run: the reference first. Another contender (say, the round trip of an
+/// exec into a running VM, once `coffer exec` exists) is one more entry here.
+struct Contender {
+    var name: String
+    var executable: String
+    var arguments: [String]
 }
-print("first run (not counted): bare \(format(firstBare)) s, coffer \(format(firstCoffer)) s")
+let contenders = [
+    Contender(name: "bare", executable: qemu, arguments: bare),
+    Contender(name: "coffer", executable: coffer, arguments: runArguments),
+]
 
-var bareTimes: [Double] = [], cofferTimes: [Double] = []
-print("run   bare (s)   coffer (s)   ratio")
-for index in 1...runs {
-    // Alternate which goes first, so neither always runs on a machine the other just warmed.
-    let order = index % 2 == 0 ? [true, false] : [false, true]
-    var pair: [Bool: Double] = [:]
-    for isBare in order {
-        let (status, seconds) = isBare
-            ? try timed(qemu, bare, log: "\(work)/bare.log") : try timed(coffer, runArguments, log: "\(work)/coffer.log")
-        guard status == 0 else { throw CofferError(.system, "run \(index) \(isBare ? "bare" : "coffer") exited \(status)") }
-        pair[isBare] = seconds
+/// Runs `contender` once and returns its wall time; a failure stops the benchmark with its logs.
+func measure(_ contender: Contender) throws -> Double {
+    let log = "\(work)/\(contender.name).log"
+    let (status, seconds) = try timed(contender.executable, contender.arguments, log: log)
+    guard status == 0 else {
+        let output = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+        throw CofferError(.system, "\(contender.name) exited with \(status): \(output)")
     }
-    bareTimes.append(pair[true] ?? 0)
-    cofferTimes.append(pair[false] ?? 0)
-    print("\(index)".padding(toLength: 6, withPad: " ", startingAt: 0)
-        + "\(format(pair[true] ?? 0))".padding(toLength: 11, withPad: " ", startingAt: 0)
-        + "\(format(pair[false] ?? 0))".padding(toLength: 13, withPad: " ", startingAt: 0)
-        + format((pair[false] ?? 0) / (pair[true] ?? 1)))
+    return seconds
 }
+
+// First runs: the initramfs cache may be cold for coffer; they do not count in the medians.
+let first = try contenders.map(measure)
+print("first run (not counted): " + zip(contenders, first).map { "\($0.name) \(format($1)) s" }.joined(separator: ", "))
+
+var times = [[Double]](repeating: [], count: contenders.count)
+print("run   " + contenders.map { "\($0.name) (s)".padding(toLength: 12, withPad: " ", startingAt: 0) }.joined() + "ratio")
+for index in 1...runs {
+    // Alternate the order, so that neither always runs on a machine the other just warmed.
+    let order = index % 2 == 0 ? Array(contenders.indices.reversed()) : Array(contenders.indices)
+    for contender in order { times[contender].append(try measure(contenders[contender])) }
+    let row = times.map { $0[index - 1] }
+    print("\(index)".padding(toLength: 6, withPad: " ", startingAt: 0)
+        + row.map { format($0).padding(toLength: 12, withPad: " ", startingAt: 0) }.joined() + format(row[1] / row[0]))
+}
+let bareTimes = times[0], cofferTimes = times[1]
 let ratio = median(cofferTimes) / median(bareTimes)
 print("median: bare \(format(median(bareTimes))) s, coffer run \(format(median(cofferTimes))) s, ratio \(format(ratio))x (goal at most 1.10x: \(ratio <= 1.10 ? "met" : "not met"))")
 let userspace = tcb.guestUserspace
