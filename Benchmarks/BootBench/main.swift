@@ -35,7 +35,7 @@ func bareArguments(accelerator: String, kernel: String, initramfs: String, comma
 }
 
 enum QEMUMachine {
-    static let options = "microvm"
+    static let options = "microvm,x-option-roms=off"
 }
 
 /// Runs a program with output to `log`; returns its exit status and wall time in seconds.
@@ -88,7 +88,7 @@ try shell("""
 
 // The Coffer image and the launch `coffer run` will use, as `coffer tcb` lists it.
 let environment = ["COFFER_HOME": home]
-try shell("'\(coffer)' build --no-sign --binary true:/bin/true --entrypoint /bin/true -t boot-bench:true > /dev/null", environment: environment)
+try shell("'\(coffer)' build --no-sign --binary true:/bin/true --entrypoint /bin/true -t boot-bench:true > /dev/null 2>&1", environment: environment)
 struct TCB: Decodable {
     struct Kernel: Decodable { var path: String; var release: String }
     struct Userspace: Decodable { var bytes: Int; var goalBytes: Int }
