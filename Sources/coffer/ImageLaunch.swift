@@ -1,6 +1,7 @@
 import CofferCore
 import CofferImage
 import CofferVMM
+import Crypto
 import Foundation
 
 /// What `coffer run` and `coffer tcb` share to launch an image: its verity root, the guest agent,
@@ -17,7 +18,9 @@ enum ImageLaunch {
             dataPath: stored.rootfsPath, hashPath: stored.verityPath, rootHash: verity.rootHash, salt: verity.salt,
             dataBlocks: verity.dataBlocks, hashAlgorithm: verity.hashAlgorithm, dataBlockSize: verity.dataBlockSize,
             hashBlockSize: verity.hashBlockSize)
-        return try GuestLaunch(home: home, kernel: kernel, agent: try agentPath(agent), root: root)
+        // swift-crypto's SHA-256 (BoringSSL, SHA extensions where the CPU has them) hashes the
+        // ~20 MB a launch reads several times faster than CofferCore's portable code.
+        return try GuestLaunch(home: home, kernel: kernel, agent: try agentPath(agent), root: root) { Array(SHA256.hash(data: $0)) }
     }
 
     /// The accelerator `--accel` asks for, as this host allows it.

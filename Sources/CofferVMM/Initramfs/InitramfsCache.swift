@@ -18,9 +18,13 @@ import Foundation
 /// are written to a temporary name and renamed into place, so a reader sees a whole file or none.
 public struct InitramfsCache: Sendable {
     public var directory: String
+    /// SHA-256 of the inputs and of a cached archive, about 20 MB per launch: CofferCore's portable
+    /// code by default, or a faster implementation the caller links (the CLI passes swift-crypto's).
+    public var sha256: @Sendable ([UInt8]) -> [UInt8]
 
-    public init(home: String) {
+    public init(home: String, sha256: @escaping @Sendable ([UInt8]) -> [UInt8] = { SHA256Digest.hash($0) }) {
         directory = KernelCache(home: home).home + "/initramfs"
+        self.sha256 = sha256
     }
 
     /// The initramfs of `agent` with `modules` of `kernel`, as a file QEMU can boot.
@@ -38,9 +42,9 @@ public struct InitramfsCache: Sendable {
         }
         let program = [UInt8](agentData)
         let ordered = try ModuleTree(root: kernel.modules).loadOrder(for: modules)
-        let agentComponent = InitramfsMeasurement.Component(path: "init", bytes: program)
+        let agentComponent = InitramfsMeasurement.Component(path: "init", bytes: program, sha256: sha256)
         let moduleComponents = ordered.map { module in
-            InitramfsMeasurement.Component(path: Initramfs.path(of: module, release: kernel.release), bytes: module.bytes)
+            InitramfsMeasurement.Component(path: Initramfs.path(of: module, release: kernel.release), bytes: module.bytes, sha256: sha256)
         }
         let key = Hex.encode(Self.key(agent: agentComponent, release: kernel.release, modules: moduleComponents))
         let archivePath = "\(directory)/\(key).cpio", digestPath = "\(directory)/\(key).sha256"
@@ -54,7 +58,7 @@ public struct InitramfsCache: Sendable {
         if let cached = FileManager.default.contents(atPath: archivePath),
             let recorded = FileManager.default.contents(atPath: digestPath)
         {
-            let digest = SHA256Digest.hash(cached)
+            let digest = sha256([UInt8](cached))
             if String(decoding: recorded, as: UTF8.self) == Hex.encode(digest) {
                 return Entry(path: archivePath, measurement: measurement(digest: digest, size: cached.count), reused: true)
             }

@@ -13,10 +13,11 @@ public struct InitramfsMeasurement: Sendable, Equatable {
         public var size: Int
         public var digest: [UInt8]
 
-        public init(path: String, bytes: [UInt8]) {
+        /// `sha256` is CofferCore's by default; callers that link a faster one may pass it.
+        public init(path: String, bytes: [UInt8], sha256: ([UInt8]) -> [UInt8] = { SHA256Digest.hash($0) }) {
             self.path = path
             size = bytes.count
-            digest = SHA256Digest.hash(bytes)
+            digest = sha256(bytes)
         }
 
         public var digestHex: String { "sha256:" + Hex.encode(digest) }

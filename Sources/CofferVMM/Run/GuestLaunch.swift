@@ -12,11 +12,14 @@ public struct GuestLaunch: Sendable {
     public var root: VerityRootDisks
 
     /// Prepares the launch of `root` on `kernel` with the agent binary at `agent`; the initramfs
-    /// is taken from (or added to) the cache under `home`.
-    public init(home: String, kernel: GuestKernel, agent: String, root: VerityRootDisks) throws {
+    /// is taken from (or added to) the cache under `home`, hashed with `sha256` (see InitramfsCache).
+    public init(
+        home: String, kernel: GuestKernel, agent: String, root: VerityRootDisks,
+        sha256: @escaping @Sendable ([UInt8]) -> [UInt8] = { SHA256Digest.hash($0) }
+    ) throws {
         self.kernel = kernel
         self.root = root
-        initramfs = try InitramfsCache(home: home).initramfs(agent: agent, kernel: kernel)
+        initramfs = try InitramfsCache(home: home, sha256: sha256).initramfs(agent: agent, kernel: kernel)
         kernelArguments = [root.kernelArgument]
     }
 
