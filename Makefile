@@ -13,7 +13,7 @@ build: deps
 
 # The guest agent, PID 1 of every VM: fully static, stripped, in its own scratch path so the debug
 # tree stays intact. The VM tests boot .build-agent/release/coffer-agent.
-# Reproducible (scripts/check-agent-reproducible, docs/decisions/0011): swiftc stamps every object
+# Reproducible (scripts/check-agent-reproducible, docs/decisions/0015): swiftc stamps every object
 # with a module hash (.swift_modhash, used only to skip unchanged code generation, never at run
 # time) that differs between builds, so it is removed after the link, and no GNU build id (a hash
 # of the output, hence of that section) is written.
