@@ -13,9 +13,14 @@ build: deps
 
 # The guest agent, PID 1 of every VM: fully static, stripped, in its own scratch path so the debug
 # tree stays intact. The VM tests boot .build-agent/release/coffer-agent.
+# Reproducible (scripts/check-agent-reproducible, docs/decisions/0015): swiftc stamps every object
+# with a module hash (.swift_modhash, used only to skip unchanged code generation, never at run
+# time) that differs between builds, so it is removed after the link, and no GNU build id (a hash
+# of the output, hence of that section) is written.
 agent: deps
-	$(SWIFT) build -c release --static-swift-stdlib -Xswiftc -static-executable -Xlinker -s \
+	$(SWIFT) build -c release --static-swift-stdlib -Xswiftc -static-executable -Xlinker -s -Xlinker --build-id=none \
 		--product coffer-agent --scratch-path .build-agent
+	objcopy --remove-section .swift_modhash .build-agent/release/coffer-agent
 
 test: deps agent
 	$(SWIFT) build --build-tests

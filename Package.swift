@@ -81,6 +81,7 @@ let package = Package(
         .executableTarget(name: "runtime-bench", dependencies: ["CofferCore"], path: "Benchmarks/RuntimeBench"),
         .executableTarget(name: "exec-bench", dependencies: ["CofferVMM", "CofferWire", "CofferCore"], path: "Benchmarks/ExecBench"),
         .executableTarget(name: "kbs-bench", dependencies: ["CofferKBS", "CofferCore", crypto], path: "Benchmarks/KBSBench"),
+        .executableTarget(name: "boot-bench", dependencies: ["CofferCore"], path: "Benchmarks/BootBench"),
 
         // MARK: Fuzzing (`make fuzz` builds it with -sanitize=fuzzer; a plain build replays files)
         .systemLibrary(name: "CLibFuzzer", path: "Fuzz/CLibFuzzer"),

@@ -35,11 +35,16 @@ public struct LaunchMeasurement: Sendable, Equatable {
 
     /// The measurement of `vm` as QEMU will launch it, with `initramfs` built for it.
     public init(vm: VMConfiguration, initramfs: Initramfs) throws {
+        try self.init(vm: vm, initramfsDigest: initramfs.digest)
+    }
+
+    /// The measurement of `vm` as QEMU will launch it, with an initramfs of digest `initramfsDigest`.
+    public init(vm: VMConfiguration, initramfsDigest: [UInt8]) throws {
         guard let kernel = FileManager.default.contents(atPath: vm.kernel) else {
             throw VMMError.file(path: vm.kernel, reason: "cannot read the guest kernel")
         }
         try self.init(
-            kernelDigest: SHA256Digest.hash([UInt8](kernel)), initramfsDigest: initramfs.digest,
+            kernelDigest: SHA256Digest.hash(kernel), initramfsDigest: initramfsDigest,
             commandLine: QEMUCommand.kernelCommandLine(for: vm))
     }
 

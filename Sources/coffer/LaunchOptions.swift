@@ -22,41 +22,31 @@ struct LaunchOptions: ParsableArguments {
         _ stored: StoredImage, reference: String, workload: VMSpec.Workload, name: String?, ports: [PortMapping] = [], autoRemove: Bool, home: String,
         verbose: Bool
     ) throws -> (VMSpec, VMDirectory) {
-        let verity = stored.manifest.rootfs.verity
-        guard let kernel = KernelCache(home: home).defaultKernel() else {
-            throw CofferError(.notFound, "no guest kernel in \(home)/kernel: run `coffer setup` first")
-        }
         if let name, !Self.isValidName(name) {
             throw CofferError(.invalidInput, "--name \(name): use letters, digits, '_', '.' and '-', starting with a letter or digit (at most 64)")
         }
-        let root = try VerityRootDisks(
-            dataPath: stored.rootfsPath, hashPath: stored.verityPath, rootHash: verity.rootHash, salt: verity.salt,
-            dataBlocks: verity.dataBlocks, hashAlgorithm: verity.hashAlgorithm, dataBlockSize: verity.dataBlockSize,
-            hashBlockSize: verity.hashBlockSize)
-        let exec = ExecPermission(stored.manifest.config.exec)
-        guard let request = AcceleratorRequest(accel) else { throw CofferError(.invalidInput, "--accel must be auto, kvm or tcg, not \(accel)") }
-        let host = HostFacts.probe()
-        let choice = AcceleratorChoice.choose(request, host: host)
+        let launch = try ImageLaunch.prepare(stored, home: home, agent: agent)
+        let choice = try ImageLaunch.accelerator(accel)
         let memoryMiB = try memoryMiB(stored.manifest.config.memoryBytes)
-        let agentPath = try agentPath()
         // Said on every run, whatever the flags: nothing on this path is confidential yet.
         FileHandle.standardError.write(Data(
             "coffer: development mode: plain VM under \(choice.accelerator.rawValue), not confidential (no TDX or SEV-SNP launch)\n".utf8))
         return try VMStore(home: home).create { id, directory in
-            let initramfs = try Initramfs(agent: agentPath, kernel: kernel)
-            try initramfs.write(to: directory.file("initramfs.cpio"))
-            var vm = VMConfiguration(
-                kernel: kernel.vmlinuz, initramfs: directory.file("initramfs.cpio"),
-                extraKernelArguments: [root.kernelArgument, exec.kernelArgument], memoryMiB: memoryMiB, cpus: cpus,
-                accelerator: choice.accelerator, tscKilohertz: host.tscKilohertz, agentSocket: directory.file("agent.sock"),
-                consoleLog: directory.file("console.log"), readOnlyDisks: root.disks)
+            // The VM keeps its own link to the cached archive: `start` boots the same bytes even
+            // after the cache holds a newer agent's.
+            let initramfs = directory.file("initramfs.cpio")
+            if link(launch.initramfs.path, initramfs) != 0 { try FileManager.default.copyItem(atPath: launch.initramfs.path, toPath: initramfs) }
+            var vm = launch.configuration(
+                memoryMiB: memoryMiB, cpus: cpus, accelerator: choice.accelerator, tscKilohertz: HostFacts.probe().tscKilohertz,
+                agentSocket: directory.file("agent.sock"), consoleLog: directory.file("console.log"))
+            vm.initramfs = initramfs
             vm.ports = ports
-            let measurement = try LaunchMeasurement(vm: vm, initramfs: initramfs)
+            let measurement = try launch.measurement(of: vm)
             if verbose {
                 Self.log("accelerator \(choice.reason)")
                 Self.log("launch measurement \(measurement.digestHex)")
-                Self.log("  kernel    sha256:\(Hex.encode(measurement.kernelDigest)) \(kernel.release)")
-                Self.log("  initramfs \(initramfs.digestHex)")
+                Self.log("  kernel    sha256:\(Hex.encode(measurement.kernelDigest)) \(launch.kernel.release)")
+                Self.log("  initramfs sha256:\(Hex.encode(launch.initramfs.measurement.digest))\(launch.initramfs.reused ? " (cached)" : "")")
                 Self.log("  cmdline   \(measurement.commandLine)")
             }
             let vmName = name ?? "vm-\(id.prefix(8))"
@@ -83,20 +73,6 @@ struct LaunchOptions: ParsableArguments {
         if let mebibytes = Int(memory) { return mebibytes }
         guard let bytes = MemorySize.parse(memory) else { throw CofferError(.invalidInput, "-m \(memory): expected MiB or a size such as 512M or 1G") }
         return Int(bytes >> 20)
-    }
-
-    /// The static agent: --agent, $COFFER_AGENT, or `.build-agent/release/coffer-agent` in a
-    /// directory above this executable (a source checkout after `make agent`).
-    private func agentPath() throws -> String {
-        if let agent { return agent }
-        if let fromEnvironment = ProcessInfo.processInfo.environment["COFFER_AGENT"], !fromEnvironment.isEmpty { return fromEnvironment }
-        var directory = URL(fileURLWithPath: CommandLine.executablePath).resolvingSymlinksInPath().deletingLastPathComponent()
-        while directory.path != "/" {
-            let candidate = directory.appendingPathComponent(".build-agent/release/coffer-agent").path
-            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-            directory = directory.deletingLastPathComponent()
-        }
-        throw CofferError(.notFound, "the static guest agent was not found: build it with `make agent`, or pass --agent or set COFFER_AGENT")
     }
 
     static func log(_ line: String) { FileHandle.standardError.write(Data("coffer: \(line)\n".utf8)) }

@@ -9,11 +9,11 @@ import Testing
 
     @Test func tcgGolden() throws {
         #expect(try QEMUCommand.arguments(for: vm) == [
-            "-M", "microvm", "-accel", "tcg", "-cpu", "max",
+            "-M", "microvm,x-option-roms=off", "-accel", "tcg", "-cpu", "max",
             "-m", "512", "-smp", "2",
             "-nodefaults", "-no-user-config", "-nographic", "-no-reboot",
             "-kernel", "/k/vmlinuz", "-initrd", "/r/initramfs.cpio",
-            "-append", "console=ttyS0 panic=-1 rdinit=/init tsc_early_khz=2596142 coffer.root=abc",
+            "-append", "console=ttyS0 panic=-1 rdinit=/init tsc_early_khz=2596142 cryptomgr.notests coffer.root=abc",
             "-serial", "file:/r/console.log",
             "-device", "virtio-serial-device",
             "-chardev", "socket,id=agent,path=/r/a,,b/agent.sock",

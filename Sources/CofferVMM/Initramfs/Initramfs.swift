@@ -27,6 +27,15 @@ public struct Initramfs: Sendable {
     public static let moduleListPath = "etc/coffer/modules"
     public static let networkModuleListPath = "etc/coffer/modules.net"
 
+    /// The layout below. Bump it whenever the archive a given agent and module set produce changes
+    /// (another node, another path): cached archives (`InitramfsCache`) are keyed by it.
+    public static let formatVersion: UInt32 = 2
+
+    /// Where a module of kernel `release` lies inside the archive.
+    public static func path(of module: ModuleTree.Module, release: String) -> String {
+        "lib/modules/\(release)/\(module.relativePath)"
+    }
+
     public let bytes: [UInt8]
     /// SHA-256 of `bytes`.
     public let digest: [UInt8]
@@ -59,7 +68,7 @@ public struct Initramfs: Sendable {
         for (listPath, group) in [(Initramfs.moduleListPath, modules), (Initramfs.networkModuleListPath, networkModules)] {
             var list = ""
             for module in group {
-                let path = "lib/modules/\(release)/\(module.relativePath)"
+                let path = Initramfs.path(of: module, release: release)
                 try archive.add(path, permissions: 0o644, .file(module.bytes))
                 list += "/\(path)\n"
             }

@@ -8,6 +8,10 @@ public enum QEMUCommand {
     /// The Debian package that provides `executable`.
     public static let package = "qemu-system-x86"
 
+    /// `microvm` without option ROMs: its firmware (qboot) loads the kernel and initramfs through
+    /// fw_cfg DMA itself, and does not scan for ROMs first.
+    public static let machine = "microvm,x-option-roms=off"
+
     /// The arguments after the executable's name.
     public static func arguments(for vm: VMConfiguration) throws(VMMError) -> [String] {
         guard vm.memoryMiB >= 64, vm.memoryMiB <= 1 << 20 else {
@@ -18,7 +22,7 @@ public enum QEMUCommand {
         guard vm.agentSocket.utf8.count < 108 else {
             throw .invalidConfiguration("the agent socket path \(vm.agentSocket) is longer than a Unix socket allows (107 bytes)")
         }
-        var arguments = ["-M", "microvm"]
+        var arguments = ["-M", machine]
         switch vm.accelerator {
         case .kvm: arguments += ["-accel", "kvm", "-cpu", "host"]
         // `max` under TCG offers RDRAND, which this kernel trusts (RANDOM_TRUST_CPU): its random
@@ -64,9 +68,17 @@ public enum QEMUCommand {
     /// - `tsc_early_khz` (TCG only): under TCG the guest reads the host's TSC, and the kernel's own
     ///   calibration against the emulated PIT fails on a busy host, after which boot hangs. The
     ///   value is host-specific, which is acceptable only because TCG is development mode.
+    /// - `cryptomgr.notests` (TCG only): the kernel's boot-time self-tests of every registered
+    ///   crypto algorithm take about 0.5 s of emulated CPU (`crypto_algapi_init`, the largest
+    ///   initcall under TCG). They check implementations against known answers, which guards
+    ///   against broken code or hardware, not against the host; with KVM (and so on TDX and
+    ///   SEV-SNP) they cost milliseconds and stay on.
     public static func kernelCommandLine(for vm: VMConfiguration) -> String {
         var arguments = ["console=ttyS0", "panic=-1", "rdinit=/init"]
-        if vm.accelerator == .tcg, let khz = vm.tscKilohertz { arguments.append("tsc_early_khz=\(khz)") }
+        if vm.accelerator == .tcg {
+            if let khz = vm.tscKilohertz { arguments.append("tsc_early_khz=\(khz)") }
+            arguments.append("cryptomgr.notests")
+        }
         // The network device is part of the launch: its presence is on the measured command line.
         if !vm.ports.isEmpty { arguments.append("coffer.net=user") }
         return (arguments + vm.extraKernelArguments).joined(separator: " ")

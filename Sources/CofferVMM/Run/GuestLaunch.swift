@@ -1,0 +1,44 @@
+import CofferCore
+import CofferWire
+
+/// What the host hands the guest kernel for one image, decided in one place so that `coffer run`
+/// boots exactly what `coffer tcb` lists: the kernel, the initramfs (from `InitramfsCache`), the
+/// kernel arguments after Coffer's fixed ones (the verity root and the exec policy), and the
+/// root's disks.
+public struct GuestLaunch: Sendable {
+    public var kernel: GuestKernel
+    /// The cached initramfs QEMU boots, and what it holds.
+    public var initramfs: InitramfsCache.Entry
+    /// Kernel arguments after Coffer's own (`VMConfiguration.extraKernelArguments`).
+    public var kernelArguments: [String]
+    public var root: VerityRootDisks
+
+    /// Prepares the launch of `root` on `kernel` with the agent binary at `agent` under the
+    /// image's `exec` policy; the initramfs is taken from (or added to) the cache under `home`,
+    /// hashed with `sha256` (see InitramfsCache).
+    public init(
+        home: String, kernel: GuestKernel, agent: String, root: VerityRootDisks, exec: ExecPermission,
+        sha256: @escaping @Sendable ([UInt8]) -> [UInt8] = { SHA256Digest.hash($0) }
+    ) throws {
+        self.kernel = kernel
+        self.root = root
+        initramfs = try InitramfsCache(home: home, sha256: sha256).initramfs(agent: agent, kernel: kernel)
+        kernelArguments = [root.kernelArgument, exec.kernelArgument]
+    }
+
+    /// The VM for this launch; the rest are the run's own choices, none of which are measured
+    /// except the accelerator and TSC rate (see `QEMUCommand.kernelCommandLine`).
+    public func configuration(
+        memoryMiB: Int = 256, cpus: Int = 1, accelerator: Accelerator, tscKilohertz: Int?, agentSocket: String, consoleLog: String
+    ) -> VMConfiguration {
+        VMConfiguration(
+            kernel: kernel.vmlinuz, initramfs: initramfs.path, extraKernelArguments: kernelArguments, memoryMiB: memoryMiB,
+            cpus: cpus, accelerator: accelerator, tscKilohertz: tscKilohertz, agentSocket: agentSocket,
+            consoleLog: consoleLog, readOnlyDisks: root.disks)
+    }
+
+    /// The launch measurement of `vm` (built by `configuration`): kernel, initramfs, command line.
+    public func measurement(of vm: VMConfiguration) throws -> LaunchMeasurement {
+        try LaunchMeasurement(vm: vm, initramfsDigest: initramfs.measurement.digest)
+    }
+}

@@ -1,0 +1,115 @@
+import ArgumentParser
+import CofferCore
+import CofferImage
+import CofferVMM
+import Foundation
+
+/// `coffer tcb IMAGE`: every measured component of a launch of the image, with sizes and digests,
+/// as `coffer run` would launch it (same kernel, initramfs, command line and root).
+struct TCBCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tcb",
+        abstract: "List what a launch of an image measures: kernel, initramfs and its files, command line, root file system.",
+        discussion: """
+            The launch is prepared exactly as `coffer run` prepares it (the initramfs is built or \
+            taken from the cache), but no VM is started. The guest userspace total is the agent \
+            plus its kernel modules: the guest's code besides the kernel. Under TCG the command \
+            line carries the host's TSC rate, so the launch measurement is host-specific there.
+            """)
+
+    /// The issue's budget for the guest's userspace (agent + modules), in bytes (decimal MB).
+    static let userspaceGoalBytes = 20_000_000
+
+    @OptionGroup var storeOptions: StoreOptions
+    @Option(help: "table or json") var format: OutputFormat = .table
+    @Option(help: "auto, kvm or tcg (the command line differs: tsc_early_khz under TCG).") var accel = "auto"
+    @Option(help: "The static guest agent (default: as for `coffer run`).") var agent: String?
+    @Argument(help: "NAME[:TAG] or image id.") var image: String
+
+    func run() throws {
+        try reportingErrors {
+            do {
+                let report = try report()
+                switch format {
+                case .json: try printJSON(report)
+                case .table, .text: print(report.table)
+                }
+            } catch let error as VMMError {
+                throw error.cofferError
+            }
+        }
+    }
+
+    private func report() throws -> TCBReport {
+        let store = storeOptions.store
+        let stored = try store.resolve(image)
+        let launch = try ImageLaunch.prepare(stored, home: store.home, agent: agent)
+        let choice = try ImageLaunch.accelerator(accel)
+        // The run directory's paths are not measured; placeholders stand in for them.
+        let vm = launch.configuration(
+            accelerator: choice.accelerator, tscKilohertz: HostFacts.probe().tscKilohertz, agentSocket: "-", consoleLog: "-")
+        let measurement = try launch.measurement(of: vm)
+        let kernelSize = (try? FileManager.default.attributesOfItem(atPath: launch.kernel.vmlinuz)[.size] as? Int) ?? 0
+        let initramfs = launch.initramfs.measurement
+        let rootfs = stored.manifest.rootfs
+        return TCBReport(
+            image: stored.id, accelerator: choice.accelerator.rawValue,
+            kernel: .init(path: launch.kernel.vmlinuz, release: launch.kernel.release, size: kernelSize,
+                digest: "sha256:" + Hex.encode(measurement.kernelDigest)),
+            initramfs: .init(path: launch.initramfs.path, size: initramfs.size, digest: initramfs.digestHex,
+                agent: .init(initramfs.agent), modules: initramfs.modules.map(TCBReport.File.init)),
+            commandLine: measurement.commandLine,
+            rootfs: .init(size: rootfs.size, digest: rootfs.digest, verityRootHash: rootfs.verity.rootHash,
+                verityHashSize: rootfs.verity.hashSize),
+            launchMeasurement: measurement.digestHex,
+            guestUserspace: .init(bytes: initramfs.userspaceSize, goalBytes: Self.userspaceGoalBytes,
+                withinGoal: initramfs.userspaceSize <= Self.userspaceGoalBytes))
+    }
+}
+
+/// What `coffer tcb` prints; its JSON form is stable for scripts.
+struct TCBReport: Encodable {
+    struct Kernel: Encodable { var path: String; var release: String; var size: Int; var digest: String }
+    struct File: Encodable {
+        var path: String
+        var size: Int
+        var digest: String
+        init(_ component: InitramfsMeasurement.Component) {
+            path = component.path
+            size = component.size
+            digest = component.digestHex
+        }
+    }
+    struct Initramfs: Encodable { var path: String; var size: Int; var digest: String; var agent: File; var modules: [File] }
+    struct RootFS: Encodable { var size: Int64; var digest: String; var verityRootHash: String; var verityHashSize: Int64 }
+    struct Userspace: Encodable { var bytes: Int; var goalBytes: Int; var withinGoal: Bool }
+
+    var image: String
+    var accelerator: String
+    var kernel: Kernel
+    var initramfs: Initramfs
+    var commandLine: String
+    var rootfs: RootFS
+    var launchMeasurement: String
+    var guestUserspace: Userspace
+
+    var table: String {
+        var rows = [["COMPONENT", "SIZE", "SHA-256"]]
+        rows.append(["kernel \(kernel.release)", "\(kernel.size)", kernel.digest])
+        rows.append(["initramfs", "\(initramfs.size)", initramfs.digest])
+        rows.append(["  /\(initramfs.agent.path) (coffer-agent)", "\(initramfs.agent.size)", initramfs.agent.digest])
+        for module in initramfs.modules { rows.append(["  /\(module.path)", "\(module.size)", module.digest]) }
+        rows.append(["rootfs (EROFS)", "\(rootfs.size)", rootfs.digest])
+        rows.append(["  dm-verity tree", "\(rootfs.verityHashSize)", "root hash \(rootfs.verityRootHash)"])
+        let goal = guestUserspace.withinGoal ? "within" : "OVER"
+        return TextTable.render(rows) + """
+
+
+            command line        \(commandLine)
+            launch measurement  \(launchMeasurement) (\(accelerator))
+            guest userspace     \(ImagesCommand.humanSize(Int64(guestUserspace.bytes))) (\(guestUserspace.bytes) bytes: \
+            agent + \(initramfs.modules.count) modules), \(goal) the goal of at most \
+            \(ImagesCommand.humanSize(Int64(guestUserspace.goalBytes)))
+            """
+    }
+}
