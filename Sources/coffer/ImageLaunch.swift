@@ -10,9 +10,14 @@ import Foundation
 enum ImageLaunch {
     /// The launch of `stored` on the cached default kernel, with the agent `--agent` names (or the
     /// default one, see `agentPath`).
-    static func prepare(_ stored: StoredImage, home: String, agent: String?) throws -> GuestLaunch {
-        guard let kernel = KernelCache(home: home).defaultKernel() else {
-            throw CofferError(.notFound, "no guest kernel in \(home)/kernel: run `coffer setup` first")
+    static func prepare(_ stored: StoredImage, home: String, agent: String?, kernel customKernel: String? = nil, kernelModules: String? = nil) throws -> GuestLaunch {
+        let kernel: GuestKernel
+        if let customKernel {
+            kernel = try GuestKernel.custom(image: customKernel, modules: kernelModules)
+        } else if let cached = KernelCache(home: home).defaultKernel() {
+            kernel = cached
+        } else {
+            throw CofferError(.notFound, "no guest kernel in \(home)/kernel: run `coffer setup` first (or give --kernel)")
         }
         let verity = stored.manifest.rootfs.verity
         let root = try VerityRootDisks(

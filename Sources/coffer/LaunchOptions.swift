@@ -5,6 +5,21 @@ import CofferVMM
 import CofferWire
 import Foundation
 
+/// What a launch boots besides the image: the kernel (with its modules) and the agent. Shared by
+/// `run` and `tcb`, so that `tcb` lists exactly what a run with the same flags measures.
+struct GuestOptions: ParsableArguments {
+    @Option(help: "Boot this bzImage instead of the cached Debian cloud kernel (`coffer setup`).") var kernel: String?
+    @Option(help: "With --kernel: its lib/modules/<release> tree (none: the drivers Coffer needs are built in).")
+    var kernelModules: String?
+    @Option(help: "The static guest agent (default: $COFFER_AGENT, else .build-agent/release/coffer-agent above this executable).")
+    var agent: String?
+
+    func prepare(_ stored: StoredImage, home: String) throws -> GuestLaunch {
+        if kernelModules != nil && kernel == nil { throw CofferError(.invalidInput, "--kernel-modules needs --kernel") }
+        return try ImageLaunch.prepare(stored, home: home, agent: agent, kernel: kernel, kernelModules: kernelModules)
+    }
+}
+
 /// How a VM is booted: memory, CPUs, accelerator, boot deadline, agent. Turns an image into a
 /// created VM (its directory, initramfs and spec).
 struct LaunchOptions: ParsableArguments {
@@ -13,8 +28,7 @@ struct LaunchOptions: ParsableArguments {
     @Option(help: "Virtual CPUs.") var cpus = 1
     @Option(help: "auto, kvm or tcg.") var accel = "auto"
     @Option(help: "Seconds the guest has to boot and check in before it is killed.") var bootTimeout = 60.0
-    @Option(help: "The static guest agent (default: $COFFER_AGENT, else .build-agent/release/coffer-agent above this executable).")
-    var agent: String?
+    @OptionGroup var guest: GuestOptions
 
     /// Creates the VM: checks the image's verity parameters, writes the initramfs, computes the
     /// launch measurement and stores the spec. Says, on every run, that nothing here is confidential.
@@ -25,7 +39,7 @@ struct LaunchOptions: ParsableArguments {
         if let name, !Self.isValidName(name) {
             throw CofferError(.invalidInput, "--name \(name): use letters, digits, '_', '.' and '-', starting with a letter or digit (at most 64)")
         }
-        let launch = try ImageLaunch.prepare(stored, home: home, agent: agent)
+        let launch = try guest.prepare(stored, home: home)
         let choice = try ImageLaunch.accelerator(accel)
         let memoryMiB = try memoryMiB(stored.manifest.config.memoryBytes)
         // Said on every run, whatever the flags: nothing on this path is confidential yet.

@@ -23,7 +23,7 @@ struct TCBCommand: ParsableCommand {
     @OptionGroup var storeOptions: StoreOptions
     @Option(help: "table or json") var format: OutputFormat = .table
     @Option(help: "auto, kvm or tcg (the command line differs: tsc_early_khz under TCG).") var accel = "auto"
-    @Option(help: "The static guest agent (default: as for `coffer run`).") var agent: String?
+    @OptionGroup var guest: GuestOptions
     @Argument(help: "NAME[:TAG] or image id.") var image: String
 
     func run() throws {
@@ -43,7 +43,7 @@ struct TCBCommand: ParsableCommand {
     private func report() throws -> TCBReport {
         let store = storeOptions.store
         let stored = try store.resolve(image)
-        let launch = try ImageLaunch.prepare(stored, home: store.home, agent: agent)
+        let launch = try guest.prepare(stored, home: store.home)
         let choice = try ImageLaunch.accelerator(accel)
         // The run directory's paths are not measured; placeholders stand in for them.
         let vm = launch.configuration(

@@ -90,6 +90,51 @@ import Testing
         #expect(table.stdout.contains("guest userspace"))
     }
 
+    /// `--kernel` boots any bzImage: a copy of the cached one with a byte appended (the
+    /// decompressor ignores it) is a different kernel, so `tcb` lists another kernel digest and
+    /// launch measurement, and `run` boots it and reports that same measurement.
+    @Test func anotherKernelChangesTheLaunchMeasurementAndBoots() throws {
+        let home = try RunCLITests().storeWithKernel()
+        let work = try TemporaryDirectory("coffer-tcb-kernel")
+        let program = try compile("int main(void) { return 3; }\n", to: "three", flags: ["-static"], in: work)
+        _ = try build(home.path, ["--binary", "\(program):/three", "--entrypoint", "/three", "-t", "three:1"])
+        let cached = try JSONDecoder().decode(Report.self, from: Data(try coffer(home.path, ["tcb", "--format", "json", "three:1"]).stdout.utf8))
+
+        let kernelDirectory = home.file("kernel/\(cached.kernel.release)")
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: cached.kernel.path))
+        bytes.append(0)
+        let other = work.file("bzImage")
+        try bytes.write(to: URL(fileURLWithPath: other))
+        let flags = ["--kernel", other, "--kernel-modules", "\(kernelDirectory)/modules"]
+
+        let result = try coffer(home.path, ["tcb", "--format", "json"] + flags + ["three:1"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let report = try JSONDecoder().decode(Report.self, from: Data(result.stdout.utf8))
+        #expect(report.kernel.path == other)
+        #expect(report.kernel.digest == (try digest(other)))
+        #expect(report.kernel.digest != cached.kernel.digest)
+        #expect(report.kernel.release == cached.kernel.release, "read from the bzImage's setup header")
+        #expect(report.launchMeasurement != cached.launchMeasurement)
+        #expect(report.commandLine == cached.commandLine)
+
+        let run = try coffer(home.path, ["run", "--verbose"] + flags + ["three:1"])
+        #expect(run.status == 3, "\(run.stderr)")
+        #expect(run.stderr.contains("coffer: launch measurement \(report.launchMeasurement)\n"), "\(run.stderr)")
+
+        // Bad kernel flags are named before anything is created.
+        let missing = try coffer(home.path, ["run", "--kernel", work.file("no-such-bzImage"), "three:1"])
+        #expect(missing.status != 0)
+        #expect(missing.stderr.contains("no-such-bzImage"), "\(missing.stderr)")
+        let notKernel = try coffer(home.path, ["run", "--kernel", program, "three:1"])
+        #expect(notKernel.stderr.contains("not a Linux bzImage"), "\(notKernel.stderr)")
+        let notTree = try coffer(home.path, ["run", "--kernel", other, "--kernel-modules", work.path, "three:1"])
+        #expect(notTree.stderr.contains("no modules.dep"), "\(notTree.stderr)")
+        let orphan = try coffer(home.path, ["run", "--kernel-modules", "\(kernelDirectory)/modules", "three:1"])
+        #expect(orphan.stderr.contains("--kernel-modules needs --kernel"), "\(orphan.stderr)")
+        let listed = try coffer(home.path, ["ps", "-a", "-q"])
+        #expect(listed.stdout.split(separator: "\n").count == 1, "\(listed.stdout)")
+    }
+
     @Test func anUnknownImageIsNamed() throws {
         let home = try TemporaryDirectory("coffer-home")
         let result = try coffer(home.path, ["tcb", "no-such:1"])

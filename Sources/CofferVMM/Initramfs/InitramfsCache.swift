@@ -41,9 +41,10 @@ public struct InitramfsCache: Sendable {
             throw VMMError.file(path: agent, reason: "the guest agent binary cannot be read (build it with `make agent`)")
         }
         let program = [UInt8](agentData)
-        let tree = try ModuleTree(root: kernel.modules)
-        let ordered = try tree.loadOrder(for: modules)
-        let network = try tree.loadOrder(for: Initramfs.networkModules).filter { module in !ordered.contains { $0.name == module.name } }
+        // A custom kernel without a module tree has its drivers built in: no modules.
+        let tree = kernel.modules.isEmpty ? nil : try ModuleTree(root: kernel.modules)
+        let ordered = try tree?.loadOrder(for: modules) ?? []
+        let network = try (tree?.loadOrder(for: Initramfs.networkModules) ?? []).filter { module in !ordered.contains { $0.name == module.name } }
         let agentComponent = InitramfsMeasurement.Component(path: "init", bytes: program, sha256: sha256)
         let moduleComponents = (ordered + network).map { module in
             InitramfsMeasurement.Component(path: Initramfs.path(of: module, release: kernel.release), bytes: module.bytes, sha256: sha256)

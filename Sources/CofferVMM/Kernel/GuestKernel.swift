@@ -16,8 +16,47 @@ public struct GuestKernel: Sendable, Equatable {
     public var package: String
     public var packageVersion: String
 
-    public var vmlinuz: String { "\(directory)/vmlinuz" }
-    public var modules: String { "\(directory)/modules" }
+    /// A bzImage given with `--kernel` instead of the cached one's.
+    public var image: String?
+    /// The module tree given with `--kernel-modules`, instead of the cached one's.
+    public var moduleTree: String?
+
+    public var vmlinuz: String { image ?? "\(directory)/vmlinuz" }
+    public var modules: String { moduleTree ?? "\(directory)/modules" }
+
+    /// Any bzImage (`--kernel`), with its `lib/modules/<release>` tree when it has modules. Without
+    /// one, the initramfs carries no modules: the kernel must have virtio-mmio, virtio-blk,
+    /// virtio-console, dm-verity, EROFS and overlayfs built in, or the agent's boot fails (and
+    /// the launch error quotes the console).
+    public static func custom(image: String, modules: String?) throws(VMMError) -> GuestKernel {
+        guard let handle = FileHandle(forReadingAtPath: image), let header = try? handle.read(upToCount: 64 * 1024) else {
+            throw .file(path: image, reason: "the kernel image cannot be read")
+        }
+        try? handle.close()
+        let release = try Self.release(ofBzImage: [UInt8](header), path: image)
+        if let modules {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: "\(modules)/modules.dep", isDirectory: &isDirectory), !isDirectory.boolValue else {
+                throw .file(path: modules, reason: "not a kernel module tree (lib/modules/<release>): it has no modules.dep")
+            }
+        }
+        return GuestKernel(
+            release: release, directory: (image as NSString).deletingLastPathComponent, package: "custom", packageVersion: "-",
+            image: image, moduleTree: modules ?? "")
+    }
+
+    /// The release a bzImage names in its setup header (the Linux boot protocol, >= 2.00: "HdrS" at
+    /// 0x202, the kernel_version string at 0x200 + the 16-bit pointer at 0x20E), its first word.
+    static func release(ofBzImage header: [UInt8], path: String) throws(VMMError) -> String {
+        guard header.count > 0x210, header[0x202..<0x206].elementsEqual(Array("HdrS".utf8)) else {
+            throw .file(path: path, reason: "not a Linux bzImage (no \"HdrS\" boot header at 0x202)")
+        }
+        let pointer = Int(header[0x20E]) | Int(header[0x20F]) << 8
+        let start = 0x200 + pointer
+        guard pointer != 0, start < header.count else { return "custom" }
+        let word = header[start...].prefix { $0 > 0x20 && $0 < 0x7F }.prefix(64)
+        return word.isEmpty ? "custom" : String(decoding: word, as: UTF8.self)
+    }
 
     static let completionMarker = "package"
 
@@ -28,6 +67,6 @@ public struct GuestKernel: Sendable, Equatable {
         guard fields.count == 2, FileManager.default.fileExists(atPath: "\(directory)/vmlinuz") else { return nil }
         return GuestKernel(
             release: (directory as NSString).lastPathComponent, directory: directory,
-            package: String(fields[0]), packageVersion: String(fields[1]))
+            package: String(fields[0]), packageVersion: String(fields[1]), image: nil, moduleTree: nil)
     }
 }
