@@ -15,7 +15,7 @@ import Crypto
 import Foundation
 import Synchronization
 
-if ProcessInfo.processInfo.environment["KBS_AB_NOEXEC"] == nil { EventLoopExecutor.adopt() }
+EventLoopExecutor.adopt()
 let arguments = CommandLine.arguments
 let handshakes = arguments.count > 1 ? Int(arguments[1]) ?? 2000 : 2000
 let reads = arguments.count > 2 ? Int(arguments[2]) ?? 10000 : 10000
@@ -108,9 +108,7 @@ func cpuSeconds(_ pid: Int32) -> Double {
     return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
 }
 let serverCPU0 = cpuSeconds(server.processIdentifier), clientCPU0 = cpuSeconds(getpid())
-let abKeyPer = ProcessInfo.processInfo.environment["KBS_AB_KEYPER"] != nil
-let (hsSeconds, hsLatencies, hsErrors) = await load(total: handshakes) { connection, clientKey in
-    let key = abKeyPer ? TEEKeyPair.ec() : clientKey
+let (hsSeconds, hsLatencies, hsErrors) = await load(total: handshakes) { connection, key in
     let hs = try await connection.handshake(tee: "sample", key: key) { runtime, hash in try attester.evidence(runtimeData: runtime, hash: hash) }
     let (secret, _) = try await connection.resource("bench/key/one", session: hs.session, key: key)
     guard secret == Array("bench-secret".utf8) else { throw CocoaError(.coderInvalidValue) }

@@ -5,7 +5,6 @@ import NIOCore
 
 /// The HTTP face of the `KeyBroker`: Trustee's routes under `/kbs/v0`, plus Coffer's admin routes.
 /// Every failure is a JSON `ErrorInformation` with a 4xx (or 503) status; bodies are capped.
-let abOldCookie = ProcessInfo.processInfo.environment["KBS_AB_OLDCOOKIE"] != nil
 public struct KBSServer: Sendable {
     public let broker: KeyBroker
     public let admin: AdminAuthenticator?
@@ -78,8 +77,6 @@ public struct KBSServer: Sendable {
 
     /// `kbs-session-id` (see `SessionCookie`).
     func sessionCookie(_ session: String, expiry: Date) -> String {
-        if abOldCookie { return Cookie(name: KBSProtocol.sessionCookie, value: session, expires: expiry,
-               maxAge: Int(broker.configuration.sessionLifetime), secure: secureCookies, httpOnly: true).description }
         return SessionCookie.header(session: session, expiry: expiry, maxAge: Int(broker.configuration.sessionLifetime), secure: secureCookies)
     }
 
