@@ -15,6 +15,7 @@ import Crypto
 import Foundation
 import Synchronization
 
+EventLoopExecutor.adopt()
 let arguments = CommandLine.arguments
 let handshakes = arguments.count > 1 ? Int(arguments[1]) ?? 2000 : 2000
 let reads = arguments.count > 2 ? Int(arguments[2]) ?? 10000 : 10000
@@ -61,9 +62,10 @@ final class Counter: Sendable {
     func take() -> Int { value.wrappingAdd(1, ordering: .relaxed).oldValue }
 }
 
-/// Runs `total` operations on `concurrency` tasks, each with its own connection; returns
-/// (seconds, sorted latencies, errors).
-func load(total: Int, _ operation: @escaping @Sendable (KBSConnection) async throws -> Void) async -> (Double, [Double], Int) {
+/// Runs `total` operations on `concurrency` tasks, each a client with its own connection and TEE
+/// key pair (an attestation agent makes one per boot, not per request; the KBS still makes a fresh
+/// ephemeral key for every JWE); returns (seconds, sorted latencies, errors).
+func load(total: Int, _ operation: @escaping @Sendable (KBSConnection, TEEKeyPair) async throws -> Void) async -> (Double, [Double], Int) {
     let next = Counter()
     let clock = ContinuousClock()
     let start = clock.now
@@ -75,9 +77,10 @@ func load(total: Int, _ operation: @escaping @Sendable (KBSConnection) async thr
                     return ([], 1)
                 }
                 defer { Task { await connection.close() } }
+                let key = TEEKeyPair.ec()
                 while next.take() < total {
                     let begin = clock.now
-                    do { try await operation(connection) } catch { errors += 1 }
+                    do { try await operation(connection, key) } catch { errors += 1 }
                     let d = clock.now - begin
                     latencies.append(Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18)
                 }
@@ -105,8 +108,7 @@ func cpuSeconds(_ pid: Int32) -> Double {
     return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
 }
 let serverCPU0 = cpuSeconds(server.processIdentifier), clientCPU0 = cpuSeconds(getpid())
-let (hsSeconds, hsLatencies, hsErrors) = await load(total: handshakes) { connection in
-    let key = TEEKeyPair.ec()
+let (hsSeconds, hsLatencies, hsErrors) = await load(total: handshakes) { connection, key in
     let hs = try await connection.handshake(tee: "sample", key: key) { runtime, hash in try attester.evidence(runtimeData: runtime, hash: hash) }
     let (secret, _) = try await connection.resource("bench/key/one", session: hs.session, key: key)
     guard secret == Array("bench-secret".utf8) else { throw CocoaError(.coderInvalidValue) }
@@ -119,7 +121,7 @@ print(String(format: "CPU per handshake: server %.3f ms, load generator %.3f ms 
 
 let key = TEEKeyPair.ec()
 let token = try await client.handshake(tee: "sample", key: key) { runtime, hash in try attester.evidence(runtimeData: runtime, hash: hash) }.token
-let (rdSeconds, rdLatencies, rdErrors) = await load(total: reads) { connection in
+let (rdSeconds, rdLatencies, rdErrors) = await load(total: reads) { connection, _ in
     let reply = try await connection.send("GET", "/kbs/v0/resource/bench/key/one", body: nil, headers: ["Authorization": "Bearer \(token)"])
     guard reply.status == 200 else { throw CocoaError(.coderInvalidValue) }
 }

@@ -71,15 +71,13 @@ public struct KBSServer: Sendable {
         let now = Date()
         let (session, challenge) = try broker.auth(body, now: now)
         var response = Self.json(status: .ok, challenge.json)
-        response.setCookie(sessionCookie(session, expiry: now.addingTimeInterval(broker.configuration.sessionLifetime)))
+        response.headers[.setCookie] = sessionCookie(session, expiry: now.addingTimeInterval(broker.configuration.sessionLifetime))
         return response
     }
 
-    /// `kbs-session-id`, as Trustee sets it (an expiry, no Path: the default path `/kbs/v0`
-    /// covers every route, also behind a proxy's prefix), plus `HttpOnly` and `Secure` on HTTPS.
-    func sessionCookie(_ session: String, expiry: Date) -> Cookie {
-        Cookie(name: KBSProtocol.sessionCookie, value: session, expires: expiry,
-               maxAge: Int(broker.configuration.sessionLifetime), secure: secureCookies, httpOnly: true)
+    /// `kbs-session-id` (see `SessionCookie`).
+    func sessionCookie(_ session: String, expiry: Date) -> String {
+        return SessionCookie.header(session: session, expiry: expiry, maxAge: Int(broker.configuration.sessionLifetime), secure: secureCookies)
     }
 
     func attest(_ request: Request) async throws -> Response {
@@ -88,7 +86,7 @@ public struct KBSServer: Sendable {
         let (token, expiry) = try await broker.attestSession(session, body, now: Date())
         var response = Self.json(status: .ok, AttestationTokenResponse(token: token).json)
         // Trustee sets the cookie again on a successful attest; so does Coffer.
-        if let session { response.setCookie(sessionCookie(session, expiry: expiry)) }
+        if let session { response.headers[.setCookie] = sessionCookie(session, expiry: expiry) }
         return response
     }
 

@@ -31,6 +31,7 @@ public struct KBSService: Sendable {
     }
 
     public func run(announce: @escaping @Sendable (String) -> Void) async throws {
+        EventLoopExecutor.adopt()
         try home.prepare()
         let store = try await SQLiteStore.open(path: home.databasePath, masterKey: try home.masterKey())
         let broker = KeyBroker(configuration: configuration, store: store, signingKey: try home.signingKey())
@@ -45,7 +46,7 @@ public struct KBSService: Sendable {
             let configuration = TLSConfiguration.makeServerConfiguration(
                 certificateChain: try NIOSSLCertificate.fromPEMBytes(Array(tls.certificatePEM.utf8)).map { .certificate($0) },
                 privateKey: .privateKey(try NIOSSLPrivateKey(bytes: Array(tls.privateKeyPEM.utf8), format: .pem)))
-            builder = try .tls(.http1(), tlsConfiguration: configuration)
+            builder = try .coalescedTLS(configuration)
         }
         let app = Application(
             router: server.router(),
