@@ -46,6 +46,7 @@ public struct KBSServer: Sendable {
             await respond {
                 try self.authorizeAdmin(request)
                 let policy: ResourcePolicy = try await self.decode(request, "resource policy")
+                if let entry = policy.invalidEntry() { throw KBSFailure(status: 400, kind: "InvalidPolicy", detail: "resource policy refused: \(entry)") }
                 try await self.storeCall { try await self.broker.store.setResourcePolicy(policy) }
                 return Self.json(status: .ok, ["status": "ok"])
             }
