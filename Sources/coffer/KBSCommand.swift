@@ -46,6 +46,8 @@ struct KBSServe: ParsableCommand {
     var tlsCert: String?
     @Option(help: ArgumentHelp("Private key (PEM) of --tls-cert.", valueName: "file")) var tlsKey: String?
     @Option(help: "Admin public key (P-256 PEM); without it the admin API is disabled.") var adminKey: String?
+    @Option(help: ArgumentHelp("How long a session and its cookie live from auth (1-86400; default 300).", valueName: "seconds"))
+    var sessionLifetime: Int = 300
     @Option(help: "Trust sample evidence signed by this launcher public key (Ed25519 PEM); with --dev, default $COFFER_HOME/keys/launcher.pub.")
     var sampleSigner: [String] = []
 
@@ -59,6 +61,9 @@ struct KBSServe: ParsableCommand {
             /// Security: plain HTTP exposes tokens and cookies on the wire; only loopback is allowed.
             guard !insecureHttp || ["127.0.0.1", "localhost", "::1"].contains(host) else {
                 throw CofferError(.invalidInput, "--insecure-http is for loopback only; \(host) is not a loopback address")
+            }
+            guard (1...86_400).contains(sessionLifetime) else {
+                throw CofferError(.invalidInput, "--session-lifetime \(sessionLifetime): expected 1 to 86400 seconds")
             }
             var tlsIdentity: TLSIdentity?
             switch (tlsCert, tlsKey) {
@@ -90,7 +95,7 @@ struct KBSServe: ParsableCommand {
                 admin = key
             }
             let service = KBSService(home: kbsHome(storeOptions), host: host, port: port,
-                                     configuration: KBSConfiguration(devMode: dev, trust: trust), adminKey: admin, tls: !insecureHttp,
+                                     configuration: KBSConfiguration(devMode: dev, trust: trust, sessionLifetime: TimeInterval(sessionLifetime)), adminKey: admin, tls: !insecureHttp,
                                      tlsIdentity: tlsIdentity)
             if dev { FileHandle.standardError.write(Data("coffer kbs: --dev: sample evidence is accepted; it is NOT hardware-backed\n".utf8)) }
             try blocking {
