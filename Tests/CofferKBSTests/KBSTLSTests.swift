@@ -4,8 +4,9 @@ import Foundation
 import Testing
 
 /// `coffer kbs serve --tls-cert FILE --tls-key FILE`: the operator's own certificate, made by
-/// the openssl CLI (an implementation independent of Coffer's), served by the real process.
-@Suite(.serialized, .enabled(if: FileManager.default.isExecutableFile(atPath: openssl), "needs the openssl CLI to make and read certificates"))
+/// the openssl CLI (an implementation independent of Coffer's; scripts/install-deps installs it),
+/// served by the real process.
+@Suite(.serialized)
 struct KBSTLSTests {
     /// A self-signed P-384 certificate for 127.0.0.1 (another curve than Coffer's own P-256).
     static func makeCertificate(in directory: TemporaryDirectory, _ name: String) throws -> (certificate: String, key: String) {
