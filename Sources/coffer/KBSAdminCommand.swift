@@ -7,7 +7,7 @@ import Foundation
 /// `coffer kbs admin`: the admin API with a freshly signed short-lived token per call.
 struct KBSAdmin: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "admin", abstract: "Manage a running KBS (resources, policies, audit).",
-                                                    subcommands: [PutResource.self, DeleteResource.self, SetPolicy.self, Audit.self])
+                                                    subcommands: [PutResource.self, DeleteResource.self, SetPolicy.self, Audit.self, Appraise.self])
 
     struct Connection: ParsableArguments {
         @Option(help: "KBS base URL, e.g. http://127.0.0.1:8080") var url: String
@@ -75,6 +75,52 @@ struct KBSAdmin: ParsableCommand {
                 if let session { query += "&session=\(session)" }
                 let reply = try connection.send("GET", "/kbs/v0/audit\(query)", body: nil)
                 FileHandle.standardOutput.write(reply.body + Data("\n".utf8))
+            }
+        }
+    }
+
+    /// The policy dry run (`POST /kbs/v0/admin/appraise`): would the KBS's attestation policy
+    /// accept this evidence, at this time? Releases nothing; recorded in the audit log.
+    struct Appraise: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "appraise",
+            abstract: "Dry-run the attestation policy on evidence (quote/report) without the nonce binding; exits 1 if refused.")
+        @OptionGroup var connection: Connection
+        @Option(help: "TEE type (sgx, tdx, snp, sample).") var tee: String
+        @Option(help: "The evidence file (raw quote/report bytes).") var evidence: String
+        @Option(help: "DCAP collateral JSON or SNP {vcek, cert_chain} JSON to verify it with.") var collateral: String?
+        @Option(help: "Evaluate certificates and collateral at this time (Unix seconds); default now.") var time: Int?
+        @Flag(help: "Print the KBS's JSON reply instead of a summary.") var json = false
+
+        func run() throws {
+            try reportingErrors {
+                var body: [String: JSONValue] = ["tee": .string(tee), "evidence": .string(try FileSystem.read(evidence).base64EncodedString())]
+                if let collateral {
+                    let bytes = try FileSystem.read(collateral)
+                    body["collateral"] = (try? JSONValue.parse(Array(bytes))) ?? .string(bytes.base64EncodedString())
+                }
+                if let time { body["time"] = .number(Double(time)) }
+                let reply = try connection.send("POST", "/kbs/v0/admin/appraise", body: Data(CanonicalJSON.serialize(.object(body))))
+                let result = try JSONValue.parse(Array(reply.body))
+                let allowed = result["allowed"] == .bool(true)
+                if json {
+                    FileHandle.standardOutput.write(reply.body + Data("\n".utf8))
+                } else {
+                    var lines = ["result  \(allowed ? "allowed" : "denied") (dry run)", "tee     \(tee)",
+                                 "time    \(result["time"].flatMap { if case .number(let n) = $0 { Int(n) } else { nil } } ?? 0)",
+                                 "id      \(result["id"]?.stringValue ?? "")"]
+                    if let detail = result["detail"]?.stringValue { lines.append("reason  \(detail)") }
+                    if let denial = result["denial"] {
+                        lines += ["claim   \(denial["claim"]?.stringValue ?? "")", "expected \(denial["expected"]?.stringValue ?? "")"]
+                        if let actual = denial["actual"]?.stringValue { lines.append("actual  \(actual)") }
+                    }
+                    if case .object(let measurements)? = result["claims"]?["measurements"] {
+                        for name in measurements.keys.sorted() { lines.append("\(name) \(measurements[name]?.stringValue ?? "")") }
+                    }
+                    if let digest = result["claims_digest"]?.stringValue, !digest.isEmpty { lines.append("claims  sha256:\(digest)") }
+                    print(lines.joined(separator: "\n"))
+                }
+                if !allowed { throw ExitCode.failure }
             }
         }
     }

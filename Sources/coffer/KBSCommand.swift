@@ -42,7 +42,12 @@ struct KBSServe: ParsableCommand {
     @Option(help: "HOST:PORT to listen on (port 0 picks a free one).") var listen: String = "127.0.0.1:8080"
     @Flag(help: "Development mode: accept sample evidence (NOT hardware-backed).") var dev = false
     @Flag(help: "Serve plain HTTP instead of HTTPS (loopback only, for tests).") var insecureHttp = false
+    @Option(help: ArgumentHelp("TLS certificate (PEM, leaf first, then intermediates) instead of the self-signed $COFFER_HOME/kbs/tls.crt; needs --tls-key.", valueName: "file"))
+    var tlsCert: String?
+    @Option(help: ArgumentHelp("Private key (PEM) of --tls-cert.", valueName: "file")) var tlsKey: String?
     @Option(help: "Admin public key (P-256 PEM); without it the admin API is disabled.") var adminKey: String?
+    @Option(help: ArgumentHelp("How long a session and its cookie live from auth (1-86400; default 300).", valueName: "seconds"))
+    var sessionLifetime: Int = 300
     @Option(help: "Trust sample evidence signed by this launcher public key (Ed25519 PEM); with --dev, default $COFFER_HOME/keys/launcher.pub.")
     var sampleSigner: [String] = []
 
@@ -56,6 +61,20 @@ struct KBSServe: ParsableCommand {
             /// Security: plain HTTP exposes tokens and cookies on the wire; only loopback is allowed.
             guard !insecureHttp || ["127.0.0.1", "localhost", "::1"].contains(host) else {
                 throw CofferError(.invalidInput, "--insecure-http is for loopback only; \(host) is not a loopback address")
+            }
+            guard (1...86_400).contains(sessionLifetime) else {
+                throw CofferError(.invalidInput, "--session-lifetime \(sessionLifetime): expected 1 to 86400 seconds")
+            }
+            var tlsIdentity: TLSIdentity?
+            switch (tlsCert, tlsKey) {
+            case (nil, nil): break
+            case (let cert?, let key?):
+                guard !insecureHttp else { throw CofferError(.invalidInput, "--tls-cert/--tls-key and --insecure-http exclude each other") }
+                do { tlsIdentity = try TLSIdentity.load(certificate: cert, key: key) } catch {
+                    throw CofferError(.invalidInput, "\(error)")
+                }
+            default:
+                throw CofferError(.invalidInput, "--tls-cert and --tls-key go together: give both (PEM certificate and its private key) or neither")
             }
             var trust = TrustAnchors()
             var signers = sampleSigner
@@ -76,7 +95,8 @@ struct KBSServe: ParsableCommand {
                 admin = key
             }
             let service = KBSService(home: kbsHome(storeOptions), host: host, port: port,
-                                     configuration: KBSConfiguration(devMode: dev, trust: trust), adminKey: admin, tls: !insecureHttp)
+                                     configuration: KBSConfiguration(devMode: dev, trust: trust, sessionLifetime: TimeInterval(sessionLifetime)), adminKey: admin, tls: !insecureHttp,
+                                     tlsIdentity: tlsIdentity)
             if dev { FileHandle.standardError.write(Data("coffer kbs: --dev: sample evidence is accepted; it is NOT hardware-backed\n".utf8)) }
             try blocking {
                 try await service.run { line in

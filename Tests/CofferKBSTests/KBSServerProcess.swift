@@ -16,7 +16,12 @@ final class KBSServerProcess: @unchecked Sendable {
 
     let client: KBSClient
 
-    init(dev: Bool, tls: Bool = true, home: TemporaryDirectory? = nil, launcherKey: Curve25519.Signing.PrivateKey = .init(), adminKey: P256.Signing.PrivateKey? = nil) throws {
+    /// The certificate the client trusts: the KBS directory's `tls.crt`, or the operator's own
+    /// (`tlsCertificate`, passed to `--tls-cert` with `--tls-key`).
+    let certificatePath: String
+
+    init(dev: Bool, tls: Bool = true, home: TemporaryDirectory? = nil, launcherKey: Curve25519.Signing.PrivateKey = .init(), adminKey: P256.Signing.PrivateKey? = nil,
+         tlsCertificate: (certificate: String, key: String)? = nil, arguments: [String] = []) throws {
         self.home = try home ?? TemporaryDirectory("coffer-kbs")
         self.launcherKey = launcherKey
         let adminPub = try self.home.write("admin.pub", (adminKey ?? self.adminKey).publicKey.pemRepresentation)
@@ -25,12 +30,14 @@ final class KBSServerProcess: @unchecked Sendable {
         process.executableURL = URL(fileURLWithPath: Repository.executable("coffer"))
         process.arguments = ["kbs", "serve", "--home", self.home.path + "/state", "--listen", "127.0.0.1:0",
                              "--admin-key", adminPub, "--sample-signer", launcherPub] + (dev ? ["--dev"] : []) + (tls ? [] : ["--insecure-http"])
+            + (tlsCertificate.map { ["--tls-cert", $0.certificate, "--tls-key", $0.key] } ?? []) + arguments
+        certificatePath = tlsCertificate?.certificate ?? self.home.path + "/state/kbs/tls.crt"
         process.standardOutput = output
         process.standardError = errors
         process.standardInput = FileHandle.nullDevice
         try process.run()
         url = try Self.waitForAnnouncement(output, errors)
-        client = try KBSClient(baseURL: url, trustedCertificatePEM: tls ? String(contentsOfFile: self.home.path + "/state/kbs/tls.crt", encoding: .utf8) : nil,
+        client = try KBSClient(baseURL: url, trustedCertificatePEM: tls ? String(contentsOfFile: certificatePath, encoding: .utf8) : nil,
                               connectTimeout: 1)  // after a kill -9, writers give up quickly
     }
 
@@ -52,7 +59,6 @@ final class KBSServerProcess: @unchecked Sendable {
         }
     }
 
-    var certificatePath: String { home.path + "/state/kbs/tls.crt" }
     var errorsHandle: FileHandle { errors.fileHandleForReading }
 
     func adminHeaders() throws -> [String: String] {

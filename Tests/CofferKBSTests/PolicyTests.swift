@@ -56,8 +56,9 @@ import Testing
 import Foundation
 
 @Suite struct ResourcePolicyTests {
+    static let image = "abcd" + String(repeating: "01", count: 30)
     let claims = Claims(tee: .sample, hardwareBacked: false, tcbStatus: nil, advisoryIDs: [],
-                        measurements: ["measurement": "01", "host_data": "abcd0000"], reportData: "")
+                        measurements: ["measurement": "01", "host_data": ResourcePolicyTests.image], reportData: "")
 
     @Test func globs() {
         #expect(Glob.matches("default/*/*", "default/key/disk"))
@@ -75,7 +76,7 @@ import Foundation
     @Test func measurementAndImageIdentities() throws {
         let policy = ResourcePolicy(rules: [
             ResourceRule(resources: ["app/key/*"], measurements: ["measurement": ["01"]]),
-            ResourceRule(resources: ["img/*"], imageIDs: ["abcd"]),
+            ResourceRule(resources: ["img/*"], imageIDs: [Self.image]),
             ResourceRule(resources: ["other/*"], tees: ["tdx"]),
         ])
         #expect(policy.evaluate(path: "app/key/disk", claims: claims) == nil)
@@ -85,7 +86,38 @@ import Foundation
         other.measurements["measurement"] = "02"
         let denial = try #require(policy.evaluate(path: "app/key/disk", claims: other))
         #expect(denial.claim == "measurement" && denial.actual == "02")
-        other.measurements["host_data"] = "ffff"
+        other.measurements["host_data"] = "abcd" + String(repeating: "02", count: 30)
         #expect(policy.evaluate(path: "img/key/x", claims: other)?.claim == "host_data")
+    }
+
+    /// Image ids compare exactly: the same digest written `sha256:`/upper case matches; one that
+    /// shares only a prefix does not, and a short id (built without the admin API's check) matches
+    /// nothing at all rather than every image starting with it.
+    @Test func imageIDsMatchExactlyNeverByPrefix() throws {
+        func admits(_ ids: [String], _ claims: Claims) -> Bool {
+            ResourcePolicy(rules: [ResourceRule(resources: ["*"], imageIDs: ids)]).evaluate(path: "a/b/c", claims: claims) == nil
+        }
+        #expect(admits([Self.image], claims))
+        #expect(admits(["sha256:" + Self.image.uppercased()], claims))
+        #expect(!admits(["abcd"], claims))
+        #expect(!admits([String(Self.image.dropLast())], claims))
+        var longer = claims
+        longer.measurements["host_data"] = String(Self.image.dropLast()) + "2"
+        #expect(!admits([Self.image], longer))
+        // TDX: the 32-byte id zero-padded to the 48-byte mr_config_id, and nothing else.
+        var tdx = Claims(tee: .tdx, hardwareBacked: true, tcbStatus: .upToDate, advisoryIDs: [],
+                         measurements: ["mr_config_id": Self.image + String(repeating: "0", count: 32)], reportData: "")
+        #expect(admits([Self.image], tdx))
+        tdx.measurements["mr_config_id"] = Self.image + String(repeating: "0", count: 31) + "1"
+        #expect(!admits([Self.image], tdx))
+    }
+
+    @Test func anythingButAFullImageIDIsNamedAsInvalid() throws {
+        #expect(ResourcePolicy(rules: [ResourceRule(resources: ["*"], imageIDs: [Self.image, "sha256:" + Self.image.uppercased()])]).invalidEntry() == nil)
+        for bad in ["abcd", "sha256:abcd", String(Self.image.dropLast()), Self.image + "0", "sha512:" + Self.image, String(Self.image.dropLast()) + "g", ""] {
+            let policy = ResourcePolicy(rules: [ResourceRule(resources: ["x/*"]), ResourceRule(resources: ["*"], imageIDs: [Self.image, bad])])
+            let entry = try #require(policy.invalidEntry(), "\(bad) accepted")
+            #expect(entry.hasPrefix("rules[1].image_ids: \"\(bad)\""))
+        }
     }
 }

@@ -28,37 +28,7 @@ public struct KBSServer: Sendable {
         kbs.get("resource/:repository/:type/:tag") { request, context in
             await respond { try await self.getResource(request, context) }
         }
-        kbs.post("resource/:repository/:type/:tag") { request, context in
-            await respond { try await self.putResource(request, context) }
-        }
-        kbs.delete("resource/:repository/:type/:tag") { request, context in
-            await respond { try await self.deleteResource(request, context) }
-        }
-        kbs.post("attestation-policy") { request, _ in
-            await respond {
-                try self.authorizeAdmin(request)
-                let policy: AttestationPolicy = try await self.decode(request, "attestation policy")
-                try await self.storeCall { try await self.broker.store.setAttestationPolicy(policy) }
-                return Self.json(status: .ok, ["status": "ok"])
-            }
-        }
-        kbs.post("resource-policy") { request, _ in
-            await respond {
-                try self.authorizeAdmin(request)
-                let policy: ResourcePolicy = try await self.decode(request, "resource policy")
-                try await self.storeCall { try await self.broker.store.setResourcePolicy(policy) }
-                return Self.json(status: .ok, ["status": "ok"])
-            }
-        }
-        kbs.get("audit") { request, _ in
-            await respond {
-                try self.authorizeAdmin(request)
-                let session = request.uri.queryParameters.get("session")
-                let limit = min(request.uri.queryParameters.get("limit", as: Int.self) ?? 100, 10_000)
-                let decisions = try await self.storeCall { try await self.broker.store.decisions(session: session, limit: max(limit, 1)) }
-                return Self.json(status: .ok, decisions)
-            }
-        }
+        adminRoutes(kbs)
         kbs.get("signing-key") { _, _ in
             Response(status: .ok, headers: [.contentType: "application/x-pem-file"],
                      body: .init(byteBuffer: ByteBuffer(string: broker.publicKey.pemRepresentation)))
@@ -106,30 +76,8 @@ public struct KBSServer: Sendable {
                         body: .init(byteBuffer: ByteBuffer(bytes: body)))
     }
 
-    func putResource(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
-        try authorizeAdmin(request)
-        let path = try Self.path(context)
-        let buffer = try await collect(request)
-        try await storeCall { try await self.broker.store.putResource(path.description, Array(buffer.readableBytesView)) }
-        return Self.json(status: .ok, ["status": "ok", "resource": path.description])
-    }
-
-    func deleteResource(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
-        try authorizeAdmin(request)
-        let path = try Self.path(context)
-        guard try await storeCall({ try await self.broker.store.deleteResource(path.description) }) else {
-            throw KBSFailure.notFound("resource \(path) does not exist")
-        }
-        return Self.json(status: .ok, ["status": "deleted", "resource": path.description])
-    }
-
     /// The header carrying the KBS's ES256 signature over the response body (base64url r‖s).
     public static let signatureHeader = HTTPField.Name("X-Coffer-KBS-Signature")!
-
-    func authorizeAdmin(_ request: Request) throws(KBSFailure) {
-        guard let admin else { throw KBSFailure(status: 403, kind: "AdminAuth", detail: "admin API disabled: start the KBS with --admin-key") }
-        try admin.authorize(request.headers[.authorization], now: Date())
-    }
 
     static func path(_ context: BasicRequestContext) throws(KBSFailure) -> ResourcePath {
         try ResourcePath(context.parameters.get("repository") ?? "", context.parameters.get("type") ?? "", context.parameters.get("tag") ?? "")

@@ -20,9 +20,14 @@ public struct KBSService: Sendable {
     /// HTTPS with `tls.crt`/`tls.key` from the KBS directory (self-signed, made on first start);
     /// false is plain HTTP (`--insecure-http`, loopback tests only).
     public var tls: Bool
+    /// The operator's certificate and key (`--tls-cert`, `--tls-key`); nil uses the KBS
+    /// directory's `tls.crt`/`tls.key`, creating a self-signed pair on first start.
+    public var tlsIdentity: TLSIdentity?
 
-    public init(home: KBSHome, host: String, port: Int, configuration: KBSConfiguration, adminKey: P256.Signing.PublicKey?, tls: Bool) {
+    public init(home: KBSHome, host: String, port: Int, configuration: KBSConfiguration, adminKey: P256.Signing.PublicKey?, tls: Bool,
+                tlsIdentity: TLSIdentity? = nil) {
         self.tls = tls
+        self.tlsIdentity = tlsIdentity
         self.home = home
         self.host = host
         self.port = port
@@ -42,7 +47,7 @@ public struct KBSService: Sendable {
         let scheme = tls ? "https" : "http"
         var builder: HTTPServerBuilder = .http1()
         if tls {
-            let tls = try TLSIdentity.loadOrCreate(in: home)
+            let tls = try tlsIdentity ?? TLSIdentity.loadOrCreate(in: home)
             let configuration = TLSConfiguration.makeServerConfiguration(
                 certificateChain: try NIOSSLCertificate.fromPEMBytes(Array(tls.certificatePEM.utf8)).map { .certificate($0) },
                 privateKey: .privateKey(try NIOSSLPrivateKey(bytes: Array(tls.privateKeyPEM.utf8), format: .pem)))

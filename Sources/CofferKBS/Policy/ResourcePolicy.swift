@@ -7,8 +7,9 @@ public struct ResourceRule: Codable, Sendable, Equatable {
     public var tees: [String]?
     /// Claim name → accepted values; every listed claim must match.
     public var measurements: [String: [String]]?
-    /// Coffer image ids (hex digests) as the launcher binds them: SNP and sample `host_data`,
-    /// TDX `mr_config_id` (zero-padded). Matched as a prefix of the padded claim.
+    /// Coffer image ids (full SHA-256 digests, 64 hex, `sha256:` optional) as the launcher binds
+    /// them: SNP and sample `host_data`, TDX `mr_config_id`, SGX `config_id`, zero-padded to the
+    /// field. Matched exactly (see `ImageID`); the admin API refuses any other form.
     public var imageIDs: [String]?
 
     public init(resources: [String], tees: [String]? = nil, measurements: [String: [String]]? = nil, imageIDs: [String]? = nil) {
@@ -34,11 +35,12 @@ public struct ResourceRule: Codable, Sendable, Equatable {
             }
         }
         if let imageIDs {
-            let claim = InitDataBinding.field(for: claims.tee).claim
+            let (claim, length) = InitDataBinding.field(for: claims.tee)
             let actual = claims.measurements[claim]?.lowercased() ?? ""
-            let ids = imageIDs.map { $0.lowercased() }
-            guard !actual.isEmpty, ids.contains(where: { !$0.isEmpty && actual.hasPrefix($0) }) else {
-                return Denial(claim: claim, expected: "an image id in [\(ids.joined(separator: ", "))]", actual: actual.isEmpty ? "absent" : actual,
+            // An entry that is not a full image id (a policy built without `validate`) matches nothing.
+            let accepted = imageIDs.compactMap(ImageID.normalize).map { ImageID.claimValue($0, fieldLength: length) }
+            guard !actual.isEmpty, accepted.contains(actual) else {
+                return Denial(claim: claim, expected: "an image id in [\(imageIDs.joined(separator: ", "))]", actual: actual.isEmpty ? "absent" : actual,
                               reason: "resource policy does not admit this image")
             }
         }
@@ -50,6 +52,17 @@ public struct ResourcePolicy: Codable, Sendable, Equatable {
     public var rules: [ResourceRule]
 
     public init(rules: [ResourceRule] = []) { self.rules = rules }
+
+    /// The first entry an operator must fix before the policy can be set, or nil: every image id
+    /// must be a full 64-hex digest (`ImageID`). The admin API refuses the policy naming it.
+    public func invalidEntry() -> String? {
+        for (index, rule) in rules.enumerated() {
+            for id in rule.imageIDs ?? [] where ImageID.normalize(id) == nil {
+                return "rules[\(index)].image_ids: \"\(id.prefix(80))\" is not a full image id (64 hex digits, optionally sha256:-prefixed; prefixes are not accepted)"
+            }
+        }
+        return nil
+    }
 
     /// Allowed if some rule covering `path` admits the claims; otherwise the denial of the first
     /// covering rule (or "no rule covers this path"). Default: nothing is readable.

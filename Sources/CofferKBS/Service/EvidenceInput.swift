@@ -12,11 +12,7 @@ public struct EvidenceInput: Sendable {
     /// Field names: sample `evidence`; sgx/tdx `quote` (as Trustee's SGX and TDX attesters send);
     /// snp `report`. Each base64 (standard or URL alphabet).
     public init(tee: KBSTee, primary: JSONValue) throws(KBSFailure) {
-        let field = switch tee {
-        case .sample: "evidence"
-        case .sgx, .tdx: "quote"
-        case .snp: "report"
-        }
+        let field = Self.field(for: tee)
         guard case .object = primary else { throw .badRequest("tee-evidence.primary_evidence must be a JSON object with \"\(field)\"") }
         guard let text = primary[field]?.stringValue else {
             throw .badRequest("tee-evidence.primary_evidence.\(field) is missing or not a string (base64 of the \(tee.rawValue) evidence)")
@@ -47,5 +43,14 @@ public struct EvidenceInput: Sendable {
         }
         guard let reportData else { throw .badRequest("tee-evidence: the \(tee.rawValue) evidence is malformed") }
         self.reportData = reportData
+    }
+
+    /// The member of `primary_evidence` holding the evidence's base64.
+    public static func field(for tee: KBSTee) -> String {
+        switch tee {
+        case .sample: "evidence"
+        case .sgx, .tdx: "quote"
+        case .snp: "report"
+        }
     }
 }
