@@ -143,6 +143,72 @@ import Testing
         #expect(try coffer(home.path, ["rm", "-f", "site"]).status == 0)
     }
 
+    /// Guest size from the flags (`-m`, `--cpus`, `--accel`), a signal chosen with `kill -s`, a
+    /// followed log that ends with the VM, `exec -t`, and `stop -t` killing a workload that
+    /// ignores SIGTERM once its grace period is over.
+    @Test func sizedVMSignalsFollowedLogsTerminalExecAndStopEscalation() throws {
+        let home = try runs.storeWithKernel()
+        try busyboxImage(home.path, tag: "stubborn:1", exec: "allow")
+        let started = try coffer(home.path, [
+            "run", "-d", "--verbose", "--name", "stubborn", "-m", "300M", "--cpus", "2", "--accel", "tcg", "stubborn:1", "/bin/sh", "-c",
+            "echo up; trap 'echo TERM ignored' TERM; trap 'echo got USR1' USR1; while true; do sleep 0.1; done",
+        ])
+        #expect(started.status == 0, "\(started.stderr)")
+        #expect(started.stderr.contains("coffer: accelerator tcg as requested"), "\(started.stderr)")
+
+        // The guest has the memory and CPUs asked for (the kernel keeps a little memory for itself).
+        let sized = try coffer(home.path, ["exec", "stubborn", "/bin/sh", "-c", "cat /sys/devices/system/cpu/online; cat /proc/meminfo"])
+        #expect(sized.status == 0, "\(sized.stderr)")
+        let lines = sized.stdout.split(separator: "\n")
+        #expect(lines.first == "0-1", "\(sized.stdout)")
+        let total = try #require(lines.first { $0.hasPrefix("MemTotal:") }?.split(separator: " ").dropFirst().first.flatMap { Int($0) })
+        #expect((250_000...307_200).contains(total), "MemTotal \(total) kB")
+
+        // `logs -f` follows the program's output until the VM ends (run in the background).
+        // (A Process of its own: Foundation learns of a child's end when every copy of a socket it
+        // hands the child is closed, so a follower backgrounded by a shell would hold the shell.)
+        let followed = home.file("followed.log")
+        FileManager.default.createFile(atPath: followed, contents: nil)
+        let follower = Process()
+        follower.executableURL = URL(fileURLWithPath: coffer)
+        follower.arguments = ["logs", "-f", "--home", home.path, "stubborn"]
+        follower.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: followed))
+        follower.standardError = follower.standardOutput
+        follower.standardInput = FileHandle.nullDevice
+        try follower.run()
+        defer { if follower.isRunning { follower.terminate() } }
+
+        // exec -t under a real pseudo-terminal: the program's stdio is a tty, sized as ours.
+        let command = "stty rows 21 cols 77; \(coffer) exec --home \(home.path) -t stubborn /bin/sh -c 'tty; stty size'"
+        let terminal = try run("/usr/bin/script", ["-qec", command, "/dev/null"])
+        #expect(terminal.status == 0, "\(terminal.stdout)")
+        #expect(terminal.stdout.contains("/dev/pts/"), "\(terminal.stdout)")
+        #expect(terminal.stdout.contains("21 77\r\n"), "\(terminal.stdout)")
+
+        // kill -s USR1 reaches the workload, which lives on; SIGTERM is ignored, so stop kills it
+        // after its one-second grace period.
+        #expect(try coffer(home.path, ["kill", "-s", "USR1", "stubborn"]).status == 0)
+        var logs = ""
+        for _ in 0..<100 where !logs.contains("got USR1") {
+            usleep(100_000)
+            logs = try coffer(home.path, ["logs", "stubborn"]).stdout
+        }
+        #expect(logs == "up\ngot USR1\n", "\(logs)")
+        #expect(try coffer(home.path, ["kill", "-s", "NOSUCHSIG", "stubborn"]).stderr.contains("NOSUCHSIG"))
+        let stopped = try coffer(home.path, ["stop", "-t", "1", "stubborn"])
+        #expect(stopped.status == 0, "\(stopped.stderr)")
+        #expect(try coffer(home.path, ["ps", "-a"]).stdout.contains("Exited (137)"))
+        #expect(try coffer(home.path, ["logs", "stubborn"]).stdout == "up\ngot USR1\nTERM ignored\n")
+
+        // The follower ended by itself when the VM did, having printed everything.
+        for _ in 0..<100 where follower.isRunning { usleep(100_000) }
+        #expect(!follower.isRunning, "logs -f still running after the VM ended")
+        #expect(follower.terminationStatus == 0)
+        #expect(try String(contentsOfFile: followed, encoding: .utf8) == "up\ngot USR1\nTERM ignored\n")
+        #expect(try coffer(home.path, ["rm", "stubborn"]).status == 0)
+        #expect(try runs.processes(using: home.path).isEmpty)
+    }
+
     /// A TCP port nobody listens on now.
     func freePort() throws -> UInt16 {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
