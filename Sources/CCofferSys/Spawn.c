@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <stdlib.h>
+#include <pthread.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -122,6 +123,53 @@ int coffer_child_signal_fd(void) {
 void coffer_drain_signal_fd(int fd) {
     struct signalfd_siginfo info;
     while (read(fd, &info, sizeof info) == (ssize_t)sizeof info) {}
+}
+
+static volatile sig_atomic_t coffer_relay_fd = -1;
+
+static void coffer_relay_handler(int number) {
+    int saved = errno;
+    unsigned char byte = (unsigned char)number;
+    int fd = coffer_relay_fd;
+    if (fd >= 0) (void)!write(fd, &byte, 1);  // a full pipe drops the byte: the reader is behind anyway
+    errno = saved;
+}
+
+int coffer_signal_relay_open(const int *signals, int count) {
+    if (coffer_relay_fd >= 0) {
+        errno = EBUSY;
+        return -1;
+    }
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) != 0) return -1;
+    coffer_relay_fd = fds[1];
+    struct sigaction action;
+    memset(&action, 0, sizeof action);
+    action.sa_handler = coffer_relay_handler;
+    sigemptyset(&action.sa_mask);
+    action.sa_flags = SA_RESTART;
+    // A parent may have left them blocked (the mask survives exec): unblock them in this thread.
+    sigset_t unblock;
+    sigemptyset(&unblock);
+    for (int i = 0; i < count; i++) sigaddset(&unblock, signals[i]);
+    pthread_sigmask(SIG_UNBLOCK, &unblock, NULL);
+    for (int i = 0; i < count; i++) {
+        if (sigaction(signals[i], &action, NULL) != 0) {
+            int saved = errno;
+            coffer_signal_relay_close(fds[0], signals, i);
+            errno = saved;
+            return -1;
+        }
+    }
+    return fds[0];
+}
+
+void coffer_signal_relay_close(int read_fd, const int *signals, int count) {
+    for (int i = 0; i < count; i++) signal(signals[i], SIG_DFL);
+    int write_fd = coffer_relay_fd;
+    coffer_relay_fd = -1;
+    if (write_fd >= 0) close(write_fd);
+    if (read_fd >= 0) close(read_fd);
 }
 
 int coffer_spawn_tied(const char *path, char *const argv[], char *const envp[], int output_fd) {

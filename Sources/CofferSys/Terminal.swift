@@ -32,3 +32,34 @@ public struct ChildSignal: Sendable {
 
     public func drain() { coffer_drain_signal_fd(fd) }
 }
+
+/// Signals turned into bytes on a pipe that a poll loop watches (`coffer_signal_relay_open`):
+/// reliable whichever thread the kernel picks, with no signal mask to arrange. One per process.
+public final class SignalRelay {
+    /// Readable when a signal arrived.
+    public let fd: Int32
+    private let signals: [Int32]
+
+    public init(_ signals: [Int32]) throws(SystemError) {
+        self.signals = signals
+        fd = signals.withUnsafeBufferPointer { coffer_signal_relay_open($0.baseAddress, Int32($0.count)) }
+        guard fd >= 0 else { throw SystemError("install signal handlers", "\(signals)") }
+    }
+
+    /// The signals caught since the last call, in arrival order.
+    public func take() -> [Int32] {
+        var caught: [Int32] = []
+        var bytes = [UInt8](repeating: 0, count: 64)
+        while true {
+            // Sound: reads at most bytes.count bytes into memory `bytes` owns.
+            let count = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            guard count > 0 else { return caught }
+            caught += bytes[0..<count].map { Int32($0) }
+        }
+    }
+
+    /// Back to the default dispositions; the pipe is closed.
+    public func close() {
+        signals.withUnsafeBufferPointer { coffer_signal_relay_close(fd, $0.baseAddress, Int32($0.count)) }
+    }
+}

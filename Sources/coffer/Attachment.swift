@@ -1,4 +1,5 @@
 import CofferCore
+import CofferSys
 import CofferVMM
 import CofferWire
 import Foundation
@@ -22,8 +23,10 @@ struct Attachment {
         let terminal = tty && isatty(0) == 1 ? RawTerminal() : nil
         defer { terminal?.restore() }
         if tty, let size = RawTerminal.size() { try? client.send(TerminalSize(id, rows: size.rows, cols: size.cols)) }
-        let handlers = forwardSignals()
-        defer { for handler in handlers { handler.cancel() } }
+        // Without a tty, Ctrl-C and SIGTERM go to the process (as `docker run`'s sig-proxy); with
+        // one, they arrive as keystrokes through the raw terminal. SIGWINCH resizes the terminal.
+        let relay = try SignalRelay(tty ? [SIGTERM, SIGHUP, SIGWINCH] : [SIGTERM, SIGHUP, SIGINT])
+        defer { relay.close() }
 
         var inputOpen = stdin
         var buffer = [UInt8](repeating: 0, count: 32768)
@@ -31,11 +34,12 @@ struct Attachment {
             while let frame = try client.buffered() {
                 if let status = try handle(frame) { return status }
             }
-            var watched = [pollfd(fd: client.fd, events: Int16(POLLIN), revents: 0)]
+            var watched = [pollfd(fd: client.fd, events: Int16(POLLIN), revents: 0), pollfd(fd: relay.fd, events: Int16(POLLIN), revents: 0)]
             if inputOpen { watched.append(pollfd(fd: 0, events: Int16(POLLIN), revents: 0)) }
             _ = poll(&watched, nfds_t(watched.count), -1)
             if watched[0].revents != 0 { try client.read() }
-            if inputOpen, watched.count > 1, watched[1].revents != 0 {
+            if watched[1].revents != 0 { forward(relay.take()) }
+            if inputOpen, watched.count > 2, watched[2].revents != 0 {
                 // Sound: reads at most buffer.count bytes into memory `buffer` owns.
                 let count = buffer.withUnsafeMutableBytes { read(0, $0.baseAddress, $0.count) }
                 if count > 0 {
@@ -67,29 +71,15 @@ struct Attachment {
         }
     }
 
-    /// Without a tty, Ctrl-C and SIGTERM go to the process (as `docker run`'s sig-proxy); with
-    /// one, they arrive as keystrokes through the raw terminal. SIGWINCH resizes the terminal.
-    private func forwardSignals() -> [any DispatchSourceSignal] {
-        let client = client, id = id
-        var numbers = [SIGTERM, SIGHUP]
-        if !tty { numbers.append(SIGINT) }
-        var sources: [any DispatchSourceSignal] = numbers.map { number in
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { try? client.send(SignalProcess(id, signal: UInt8(number))) }
-            source.resume()
-            return source
-        }
-        if tty {
-            signal(SIGWINCH, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: SIGWINCH, queue: .global())
-            source.setEventHandler {
+    /// Caught signals: a resize sends the terminal's new size, any other signal goes to the process.
+    private func forward(_ signals: [Int32]) {
+        for number in signals {
+            if number == SIGWINCH {
                 if let size = RawTerminal.size() { try? client.send(TerminalSize(id, rows: size.rows, cols: size.cols)) }
+            } else {
+                try? client.send(SignalProcess(id, signal: UInt8(number)))
             }
-            source.resume()
-            sources.append(source)
         }
-        return sources
     }
 }
 

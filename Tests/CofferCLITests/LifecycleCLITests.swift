@@ -178,12 +178,15 @@ import Testing
         try follower.run()
         defer { if follower.isRunning { follower.terminate() } }
 
-        // exec -t under a real pseudo-terminal: the program's stdio is a tty, sized as ours.
-        let command = "stty rows 21 cols 77; \(coffer) exec --home \(home.path) -t stubborn /bin/sh -c 'tty; stty size'"
+        // exec -t under a real pseudo-terminal: the program's stdio is a tty, sized as ours, and
+        // resized with ours (SIGWINCH to `coffer exec`, a window-size message to the agent). The
+        // program waits (30 s at most) for the size to change, which ours does 4 s in.
+        let program = "stty size; i=0; while [ \"$(stty size)\" = \"21 77\" ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done; tty; stty size"
+        let command = "stty rows 21 cols 77; (sleep 4; stty rows 40 cols 90 < /dev/tty) & \(coffer) exec --home \(home.path) -t stubborn /bin/sh -c '\(program)'"
         let terminal = try run("/usr/bin/script", ["-qec", command, "/dev/null"])
         #expect(terminal.status == 0, "\(terminal.stdout)")
-        #expect(terminal.stdout.contains("/dev/pts/"), "\(terminal.stdout)")
-        #expect(terminal.stdout.contains("21 77\r\n"), "\(terminal.stdout)")
+        #expect(terminal.stdout.hasPrefix("21 77\r\n/dev/pts/"), "\(terminal.stdout)")
+        #expect(terminal.stdout.hasSuffix("\r\n40 90\r\n"), "\(terminal.stdout)")
 
         // kill -s USR1 reaches the workload, which lives on; SIGTERM is ignored, so stop kills it
         // after its one-second grace period.

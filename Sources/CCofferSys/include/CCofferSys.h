@@ -77,6 +77,16 @@ int coffer_child_signal_fd(void);
 /// Empties a signalfd without blocking.
 void coffer_drain_signal_fd(int fd);
 
+/// Catches `signals` with a handler that writes each signal's number (one byte) to a pipe and
+/// returns the pipe's read end (close-on-exec, non-blocking), for a poll loop; -1 with errno, EBUSY
+/// if a relay is already installed. Works whichever thread the kernel delivers a signal to (unlike
+/// a signalfd, which needs the signal blocked in every thread). The signals are unblocked in the
+/// calling thread: a parent may have left them blocked, and the mask survives exec.
+int coffer_signal_relay_open(const int *signals, int count);
+
+/// Restores the default disposition of `signals` and closes the relay's pipe.
+void coffer_signal_relay_close(int read_fd, const int *signals, int count);
+
 /// mknod(2) of a block device node, mode 0600 (makedev is a macro Swift cannot call).
 int coffer_mknod_block(const char *path, uint32_t major_number, uint32_t minor_number);
 
