@@ -93,3 +93,46 @@ import Testing
         #expect(try cache.initramfs(agent: agent, kernel: kernel).reused)
     }
 }
+
+/// The cache stays bounded: beyond `keep` archives, the least recently used ones that have been
+/// idle long enough go (with their digests and stale temporary files); recent ones stay.
+@Suite struct InitramfsCachePruneTests {
+    @Test func theLeastRecentlyUsedIdleArchivesGo() throws {
+        let work = try TemporaryDirectory("coffer-initramfs-prune")
+        var cache = InitramfsCache(home: work.path)
+        cache.keep = 2
+        cache.minimumIdle = 100
+        try FileManager.default.createDirectory(atPath: cache.directory, withIntermediateDirectories: true)
+        let now = Date().timeIntervalSince1970
+        // Five archives used 500, 400, 300, 200 and 50 seconds ago, and two temporary files.
+        let ages: [Double] = [500, 400, 300, 200, 50]
+        for (index, age) in ages.enumerated() {
+            for suffix in [".cpio", ".sha256"] {
+                let path = "\(cache.directory)/entry\(index)\(suffix)"
+                try work.write("initramfs/entry\(index)\(suffix)", "x")
+                let date = Date(timeIntervalSince1970: now - age)
+                try FileManager.default.setAttributes([.modificationDate: date], ofItemAtPath: path)
+            }
+        }
+        try work.write("initramfs/old.cpio.tmp-1-2", "x")
+        try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSince1970: now - 1000)], ofItemAtPath: work.file("initramfs/old.cpio.tmp-1-2"))
+        try work.write("initramfs/new.cpio.tmp-3-4", "x")
+
+        cache.prune(now: now)
+        let left = Set(try FileManager.default.contentsOfDirectory(atPath: cache.directory))
+        // The two most recent stay whatever their age; of the rest, only idle ones go.
+        #expect(left == ["entry4.cpio", "entry4.sha256", "entry3.cpio", "entry3.sha256", "new.cpio.tmp-3-4"])
+
+        // With a longer idle time, entries used 200-400 s ago would have stayed.
+        let again = try TemporaryDirectory("coffer-initramfs-prune")
+        var patient = InitramfsCache(home: again.path)
+        patient.keep = 1
+        patient.minimumIdle = 1000
+        try FileManager.default.createDirectory(atPath: patient.directory, withIntermediateDirectories: true)
+        try again.write("initramfs/a.cpio", "x")
+        try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSince1970: now - 300)], ofItemAtPath: again.file("initramfs/a.cpio"))
+        try again.write("initramfs/b.cpio", "x")
+        patient.prune(now: now)
+        #expect(Set(try FileManager.default.contentsOfDirectory(atPath: patient.directory)) == ["a.cpio", "b.cpio"])
+    }
+}

@@ -16,8 +16,17 @@ import Foundation
 /// ```
 /// (every field fixed-size or length-prefixed, so different inputs never encode alike). Both files
 /// are written to a temporary name and renamed into place, so a reader sees a whole file or none.
+///
+/// The cache is bounded: a reused archive's modification time is renewed, and after building a
+/// new one the cache keeps the `keep` most recently used archives and drops the rest once they
+/// have been unused for `minimumIdle` seconds (a launcher that just got one has linked it into its
+/// VM's directory by then; a VM boots its own link, so dropping a cache entry never affects one).
 public struct InitramfsCache: Sendable {
     public var directory: String
+    /// How many archives to keep (each about 10 MB).
+    public var keep = 8
+    /// Archives used more recently than this are never dropped.
+    public var minimumIdle: Double = 600
     /// SHA-256 of the inputs and of a cached archive, about 20 MB per launch: CofferCore's portable
     /// code by default, or a faster implementation the caller links (the CLI passes swift-crypto's).
     public var sha256: @Sendable ([UInt8]) -> [UInt8]
@@ -63,6 +72,7 @@ public struct InitramfsCache: Sendable {
         {
             let digest = sha256([UInt8](cached))
             if String(decoding: recorded, as: UTF8.self) == Hex.encode(digest) {
+                _ = utimes(archivePath, nil)  // most recently used (best effort)
                 return Entry(path: archivePath, measurement: measurement(digest: digest, size: cached.count), reused: true)
             }
         }
@@ -74,7 +84,30 @@ public struct InitramfsCache: Sendable {
         }
         try Self.replace(archivePath, with: built.bytes)
         try Self.replace(digestPath, with: Array(Hex.encode(built.digest).utf8))
+        prune(now: Date().timeIntervalSince1970)
         return Entry(path: archivePath, measurement: measurement(digest: built.digest, size: built.bytes.count), reused: false)
+    }
+
+    /// Drops the archives beyond the `keep` most recently used that have been idle `minimumIdle`
+    /// seconds, with their digests, and temporary files left by a launcher that died mid-write.
+    /// Best effort: a file another launcher removes first is simply gone.
+    public func prune(now: Double) {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return }
+        func modified(_ name: String) -> Double? {
+            var info = stat()
+            guard stat("\(directory)/\(name)", &info) == 0 else { return nil }
+            return Double(info.st_mtim.tv_sec) + Double(info.st_mtim.tv_nsec) / 1e9
+        }
+        let archives = names.filter { $0.hasSuffix(".cpio") }.compactMap { name in modified(name).map { (name, $0) } }
+            .sorted { $0.1 > $1.1 }
+        for (name, time) in archives.dropFirst(keep) where now - time >= minimumIdle {
+            let stem = "\(directory)/\(name.dropLast(".cpio".count))"
+            unlink(stem + ".cpio")
+            unlink(stem + ".sha256")
+        }
+        for name in names where name.contains(".tmp-") {
+            if let time = modified(name), now - time >= minimumIdle { unlink("\(directory)/\(name)") }
+        }
     }
 
     static func key(agent: InitramfsMeasurement.Component, release: String, modules: [InitramfsMeasurement.Component]) -> [UInt8] {
