@@ -38,13 +38,14 @@ public struct LaunchMeasurement: Sendable, Equatable {
         try self.init(vm: vm, initramfsDigest: initramfs.digest)
     }
 
-    /// The measurement of `vm` as QEMU will launch it, with an initramfs of digest `initramfsDigest`.
-    public init(vm: VMConfiguration, initramfsDigest: [UInt8]) throws {
+    /// The measurement of `vm` as QEMU will launch it, with an initramfs of digest `initramfsDigest`;
+    /// the kernel is hashed with `sha256` (CofferCore's portable code unless the caller links a faster one).
+    public init(vm: VMConfiguration, initramfsDigest: [UInt8], sha256: ([UInt8]) -> [UInt8] = { SHA256Digest.hash($0) }) throws {
         guard let kernel = FileManager.default.contents(atPath: vm.kernel) else {
             throw VMMError.file(path: vm.kernel, reason: "cannot read the guest kernel")
         }
         try self.init(
-            kernelDigest: SHA256Digest.hash(kernel), initramfsDigest: initramfsDigest,
+            kernelDigest: sha256([UInt8](kernel)), initramfsDigest: initramfsDigest,
             commandLine: QEMUCommand.kernelCommandLine(for: vm))
     }
 

@@ -8,6 +8,7 @@ struct Coffer: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "coffer",
         abstract: "Build measured images and run them in confidential micro-VMs.",
+        version: CofferVersion.string,
         subcommands: [
             BuildCommand.self, ImagesCommand.self, InspectCommand.self, RemoveImageCommand.self,
             VerifyCommand.self, KeyCommand.self, AttestCommand.self, SetupCommand.self, RunCommand.self,

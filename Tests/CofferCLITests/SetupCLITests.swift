@@ -8,6 +8,12 @@ import Testing
     /// The same cache the VM tests use, so the kernel is downloaded once per checkout.
     let home = "\(Repository.root())/.build-vm/home"
 
+    @Test func versionIsPrinted() throws {
+        let result = try run(coffer, ["--version"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout == "0.1.0-dev\n")
+    }
+
     @Test func setupReportsTheKernelTheAcceleratorAndQEMUAndIsIdempotent() throws {
         let first = try run(coffer, ["setup", "--home", home])
         #expect(first.status == 0, "\(first.stderr)")

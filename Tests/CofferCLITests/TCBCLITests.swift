@@ -128,7 +128,7 @@ import Testing
         let notKernel = try coffer(home.path, ["run", "--kernel", program, "three:1"])
         #expect(notKernel.stderr.contains("not a Linux bzImage"), "\(notKernel.stderr)")
         let notTree = try coffer(home.path, ["run", "--kernel", other, "--kernel-modules", work.path, "three:1"])
-        #expect(notTree.stderr.contains("no modules.dep"), "\(notTree.stderr)")
+        #expect(notTree.stderr.contains("no modules.builtin"), "\(notTree.stderr)")
         let orphan = try coffer(home.path, ["run", "--kernel-modules", "\(kernelDirectory)/modules", "three:1"])
         #expect(orphan.stderr.contains("--kernel-modules needs --kernel"), "\(orphan.stderr)")
         let listed = try coffer(home.path, ["ps", "-a", "-q"])

@@ -36,8 +36,8 @@ public struct GuestKernel: Sendable, Equatable {
         let release = try Self.release(ofBzImage: [UInt8](header), path: image)
         if let modules {
             var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: "\(modules)/modules.dep", isDirectory: &isDirectory), !isDirectory.boolValue else {
-                throw .file(path: modules, reason: "not a kernel module tree (lib/modules/<release>): it has no modules.dep")
+            guard FileManager.default.fileExists(atPath: "\(modules)/modules.builtin", isDirectory: &isDirectory), !isDirectory.boolValue else {
+                throw .file(path: modules, reason: "not a kernel module tree (lib/modules/<release>): it has no modules.builtin")
             }
         }
         return GuestKernel(

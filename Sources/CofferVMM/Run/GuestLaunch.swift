@@ -12,6 +12,8 @@ public struct GuestLaunch: Sendable {
     /// Kernel arguments after Coffer's own (`VMConfiguration.extraKernelArguments`).
     public var kernelArguments: [String]
     public var root: VerityRootDisks
+    /// The SHA-256 the launch hashes with (the initramfs inputs and the kernel).
+    public var sha256: @Sendable ([UInt8]) -> [UInt8]
 
     /// Prepares the launch of `root` on `kernel` with the agent binary at `agent` under the
     /// image's `exec` policy; the initramfs is taken from (or added to) the cache under `home`,
@@ -22,6 +24,7 @@ public struct GuestLaunch: Sendable {
     ) throws {
         self.kernel = kernel
         self.root = root
+        self.sha256 = sha256
         initramfs = try InitramfsCache(home: home, sha256: sha256).initramfs(agent: agent, kernel: kernel)
         kernelArguments = [root.kernelArgument, exec.kernelArgument]
     }
@@ -39,6 +42,6 @@ public struct GuestLaunch: Sendable {
 
     /// The launch measurement of `vm` (built by `configuration`): kernel, initramfs, command line.
     public func measurement(of vm: VMConfiguration) throws -> LaunchMeasurement {
-        try LaunchMeasurement(vm: vm, initramfsDigest: initramfs.measurement.digest)
+        try LaunchMeasurement(vm: vm, initramfsDigest: initramfs.measurement.digest, sha256: sha256)
     }
 }
