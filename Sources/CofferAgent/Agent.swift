@@ -26,9 +26,11 @@ public enum Agent {
             port = channel
             let root: VerityRoot?
             let permission: ExecPermission
+            let workload: WorkloadBinding?
             do {
                 let commandLine = String(decoding: try readFile("/proc/cmdline") ?? [], as: UTF8.self)
                 permission = try ExecPermission.parse(commandLine: commandLine)
+                workload = try WorkloadBinding.parse(commandLine: commandLine)
                 root = try VerityRoot.parse(commandLine: commandLine)
                 _ = try GuestNetwork.loadModules(commandLine: commandLine)
                 try root?.mountAndEnter()
@@ -46,7 +48,7 @@ public enum Agent {
                 "ready after \(ready.bootNanoseconds / 1_000_000) ms: started at \(started / 1_000_000) ms, "
                     + "\(modules) modules in \((loaded &- started) / 1_000_000) ms, port and root in \((ready.bootNanoseconds &- loaded) / 1_000_000) ms")
             if root != nil {
-                var session = try Session(port: channel, permission: permission, console: console)
+                var session = try Session(port: channel, permission: permission, workload: workload, console: console)
                 let exit = try session.serve()
                 /// A tampered block the workload read is reported as such, not as whatever status
                 /// the workload chose after seeing EIO.

@@ -9,6 +9,8 @@ import Glibc
 struct Session {
     let port: FileDescriptor
     let permission: ExecPermission
+    /// The workload the measured command line binds (nil: none, and no workload is started).
+    let workload: WorkloadBinding?
     let console: Console
     private var processes: [ProcessID: GuestProcess] = [:]
     private var decoder = FrameDecoder()
@@ -16,9 +18,10 @@ struct Session {
     private let children: ChildSignal
     private var buffer = [UInt8](repeating: 0, count: 32768)
 
-    init(port: FileDescriptor, permission: ExecPermission, console: Console) throws(SystemError) {
+    init(port: FileDescriptor, permission: ExecPermission, workload: WorkloadBinding?, console: Console) throws(SystemError) {
         self.port = port
         self.permission = permission
+        self.workload = workload
         self.console = console
         children = try ChildSignal()
     }
@@ -164,6 +167,15 @@ struct Session {
         if !mainStarted {
             guard request.id == .main else { throw AgentFailure(.protocolViolation, "the first start must be the workload (id 1)") }
             mainStarted = true
+            /// The host chooses the request; only the workload the launch measured is started.
+            guard let workload else {
+                throw AgentFailure(.denied, "the measured kernel command line binds no workload (coffer.workload=): nothing is started", id: .main)
+            }
+            guard WorkloadBinding(request) == workload else {
+                throw AgentFailure(
+                    .denied, "the workload requested (\(request.argv.joined(separator: " "))) is not the one the launch measured (coffer.workload=)",
+                    id: .main)
+            }
             do {
                 processes[.main] = try launch(request, checkingPolicy: false)
             } catch var failure as AgentFailure {

@@ -52,7 +52,7 @@ struct LaunchOptions: ParsableArguments {
             if link(launch.initramfs.path, initramfs) != 0 { try FileManager.default.copyItem(atPath: launch.initramfs.path, toPath: initramfs) }
             var vm = launch.configuration(
                 memoryMiB: memoryMiB, cpus: cpus, accelerator: choice.accelerator, tscKilohertz: HostFacts.probe().tscKilohertz,
-                agentSocket: directory.file("agent.sock"), consoleLog: directory.file("console.log"))
+                agentSocket: directory.file("agent.sock"), consoleLog: directory.file("console.log"), workload: workload.binding)
             vm.initramfs = initramfs
             vm.ports = ports
             let measurement = try launch.measurement(of: vm)

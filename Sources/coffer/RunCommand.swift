@@ -26,13 +26,9 @@ struct RunCommand: ParsableCommand {
     @Flag(name: .shortAndLong, help: "Give the program a pseudo-terminal.") var tty = false
     @Flag(help: "Remove the VM when its program ends.") var rm = false
     @Option(help: "A name for the VM (letters, digits, '_', '.', '-'). Default: vm-<id prefix>.") var name: String?
-    @Option(name: .short, help: "Environment variable K=V for the program (repeatable); added after the image's.")
-    var env: [String] = []
     @Option(name: .shortAndLong, help: "Publish a port: [IP:]HOST:GUEST[/tcp|udp] (repeatable; IP defaults to 127.0.0.1).")
     var publish: [String] = []
-    @Option(help: "Override the image's entrypoint (a single program path).") var entrypoint: String?
-    @Option(name: .shortAndLong, help: "USER[:GROUP] (name or id) to run as. Default: the image's user.") var user: String?
-    @Option(name: .shortAndLong, help: "Working directory of the program. Default: the image's.") var workdir: String?
+    @OptionGroup var program: WorkloadOptions
     @Flag(help: "Print the accelerator, the launch measurement and timings on standard error.") var verbose = false
     @Argument(help: "NAME[:TAG] or image id.") var image: String
     @Argument(parsing: .captureForPassthrough, help: "The command, replacing the image's cmd.") var command: [String] = []
@@ -55,10 +51,7 @@ struct RunCommand: ParsableCommand {
     private func launchVM() throws -> Int32 {
         let store = storeOptions.store
         let stored = try store.resolve(image)
-        let workload = try WorkloadRequest(
-            config: stored.manifest.config, command: command, entrypoint: entrypoint, extraEnv: env, user: user,
-            workdir: workdir, tty: tty, stdin: interactive
-        ).workload()
+        let workload = try program.request(stored.manifest.config, command: command, tty: tty, stdin: interactive).workload()
         let ports = try publish.map { text throws(CofferError) -> PortMapping in
             guard let port = PortMapping(text) else { throw CofferError(.invalidInput, "-p \(text): expected [IP:]HOST:GUEST[/tcp|udp] with ports 1-65535") }
             return port

@@ -14,7 +14,7 @@ struct TCBCommand: ParsableCommand {
             The launch is prepared exactly as `coffer run` prepares it (the initramfs is built or \
             taken from the cache), but no VM is started. The guest userspace total is the agent \
             plus its kernel modules: the guest's code besides the kernel. Under TCG the command \
-            line carries the host's TSC rate, so the launch measurement is host-specific there.
+            line carries the host's TSC rate, so the launch measurement is host-specific there.             The command line also binds the workload (coffer.workload=, a digest of its program,             arguments, environment, working directory and user): give the same CMD and options as             to `coffer run` to get the measurement of that run.
             """)
 
     /// The issue's budget for the guest's userspace (agent + modules), in bytes (decimal MB).
@@ -24,7 +24,10 @@ struct TCBCommand: ParsableCommand {
     @Option(help: "table or json") var format: OutputFormat = .table
     @Option(help: "auto, kvm or tcg (the command line differs: tsc_early_khz under TCG).") var accel = "auto"
     @OptionGroup var guest: GuestOptions
+    @OptionGroup var program: WorkloadOptions
+    @Flag(name: .shortAndLong, help: "As `run -t` (the program gets TERM=xterm, which the measurement binds).") var tty = false
     @Argument(help: "NAME[:TAG] or image id.") var image: String
+    @Argument(parsing: .captureForPassthrough, help: "The command, as for `run` (the measurement binds it).") var command: [String] = []
 
     func run() throws {
         try reportingErrors {
@@ -46,8 +49,12 @@ struct TCBCommand: ParsableCommand {
         let launch = try guest.prepare(stored, home: store.home)
         let choice = try ImageLaunch.accelerator(accel)
         // The run directory's paths are not measured; placeholders stand in for them.
+        // The workload `coffer run` with the same options starts (program, arguments, env,
+        // workdir, user): bound on the command line, so each choice has its own measurement.
+        let workload = try program.request(stored.manifest.config, command: command, tty: tty, stdin: false).workload()
         let vm = launch.configuration(
-            accelerator: choice.accelerator, tscKilohertz: HostFacts.probe().tscKilohertz, agentSocket: "-", consoleLog: "-")
+            accelerator: choice.accelerator, tscKilohertz: HostFacts.probe().tscKilohertz, agentSocket: "-", consoleLog: "-",
+            workload: workload.binding)
         let measurement = try launch.measurement(of: vm)
         let kernelSize = (try? FileManager.default.attributesOfItem(atPath: launch.kernel.vmlinuz)[.size] as? Int) ?? 0
         let initramfs = launch.initramfs.measurement

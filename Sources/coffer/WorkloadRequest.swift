@@ -1,3 +1,4 @@
+import ArgumentParser
 import CofferCore
 import CofferImage
 import CofferVMM
@@ -50,5 +51,18 @@ struct WorkloadRequest {
             throw CofferError(.invalidInput, "user \(text): expected NAME, UID, NAME:GROUP or UID:GID")
         }
         return text
+    }
+}
+
+/// The options that shape the workload (`run`, and `tcb`, whose measurement binds the workload).
+struct WorkloadOptions: ParsableArguments {
+    @Option(name: .short, help: "Environment variable K=V for the program (repeatable); added after the image's.")
+    var env: [String] = []
+    @Option(help: "Override the image's entrypoint (a single program path).") var entrypoint: String?
+    @Option(name: .shortAndLong, help: "USER[:GROUP] (name or id) to run as. Default: the image's user.") var user: String?
+    @Option(name: .shortAndLong, help: "Working directory of the program. Default: the image's.") var workdir: String?
+
+    func request(_ config: ImageConfig, command: [String], tty: Bool, stdin: Bool) -> WorkloadRequest {
+        WorkloadRequest(config: config, command: command, entrypoint: entrypoint, extraEnv: env, user: user, workdir: workdir, tty: tty, stdin: stdin)
     }
 }

@@ -135,6 +135,53 @@ import Testing
         #expect(listed.stdout.split(separator: "\n").count == 1, "\(listed.stdout)")
     }
 
+    /// The launch measurement says what runs, not only which image: the workload (program,
+    /// arguments, environment, working directory, user) is bound on the measured command line, so
+    /// other arguments or `-e` give another measurement, the one `run` with them reports. A host
+    /// that rewrites the workload of a created VM but keeps its measured command line gets a
+    /// guest that refuses to start it.
+    @Test func theMeasurementBindsTheWorkloadAndTheGuestEnforcesIt() throws {
+        let home = try RunCLITests().storeWithKernel()
+        let work = try TemporaryDirectory("coffer-tcb-workload")
+        let program = try compile("#include <stdio.h>\nint main(int c, char **v) { printf(\"%d\\n\", c); return 0; }\n", to: "count", flags: ["-static"], in: work)
+        _ = try build(home.path, ["--binary", "\(program):/count", "--entrypoint", "/count", "-t", "count:1"])
+        func measurement(_ arguments: [String]) throws -> Report {
+            let result = try coffer(home.path, ["tcb", "--format", "json"] + arguments)
+            guard result.status == 0 else { throw TestFailure("tcb \(arguments): \(result.stderr)") }
+            return try JSONDecoder().decode(Report.self, from: Data(result.stdout.utf8))
+        }
+        let plain = try measurement(["count:1"])
+        let withArgument = try measurement(["count:1", "extra"])
+        let withEnv = try measurement(["-e", "LD_PRELOAD=/evil.so", "count:1"])
+        let asOtherUser = try measurement(["-u", "1000", "count:1"])
+        let all = [plain, withArgument, withEnv, asOtherUser]
+        #expect(Set(all.map(\.launchMeasurement)).count == 4)
+        #expect(Set(all.map(\.kernel.digest)).count == 1 && Set(all.map(\.initramfs.digest)).count == 1)
+        for report in all { #expect(report.commandLine.contains(" coffer.workload="), "\(report.commandLine)") }
+
+        // `run` with the same arguments boots that measurement.
+        let run = try coffer(home.path, ["run", "--verbose", "--name", "counted", "count:1", "extra"])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout == "2\n")
+        #expect(run.stderr.contains("coffer: launch measurement \(withArgument.launchMeasurement)\n"), "\(run.stderr)")
+
+        // A hostile host edits the stopped VM's workload and starts it again: its kernel command
+        // line (and so its measurement) still binds the old workload, and the agent refuses.
+        let listed = try coffer(home.path, ["ps", "-a", "--format", "json"])
+        let vms = try #require(try JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [[String: Any]])
+        let id = try #require(vms.first?["id"] as? String)
+        let specPath = home.file("vms/\(id)/vm.json")
+        let spec = try String(contentsOfFile: specPath, encoding: .utf8)
+        let tampered = spec.replacingOccurrences(of: "\"extra\"", with: "\"other\"")
+        #expect(tampered != spec)
+        try tampered.write(toFile: specPath, atomically: true, encoding: .utf8)
+        let started = try coffer(home.path, ["start", "-a", "counted"])
+        #expect(started.status != 0)
+        #expect(started.stdout.isEmpty, "\(started.stdout)")
+        #expect(started.stderr.contains("is not the one the launch measured"), "\(started.stderr)")
+        #expect(try RunCLITests().processes(using: home.path).isEmpty)
+    }
+
     @Test func anUnknownImageIsNamed() throws {
         let home = try TemporaryDirectory("coffer-home")
         let result = try coffer(home.path, ["tcb", "no-such:1"])

@@ -31,11 +31,13 @@ public struct GuestLaunch: Sendable {
 
     /// The VM for this launch; the rest are the run's own choices, none of which are measured
     /// except the accelerator and TSC rate (see `QEMUCommand.kernelCommandLine`).
+    /// `workload` is bound on the command line (see `WorkloadBinding`): the measurement covers it.
     public func configuration(
-        memoryMiB: Int = 256, cpus: Int = 1, accelerator: Accelerator, tscKilohertz: Int?, agentSocket: String, consoleLog: String
+        memoryMiB: Int = 256, cpus: Int = 1, accelerator: Accelerator, tscKilohertz: Int?, agentSocket: String, consoleLog: String,
+        workload: WorkloadBinding
     ) -> VMConfiguration {
         VMConfiguration(
-            kernel: kernel.vmlinuz, initramfs: initramfs.path, extraKernelArguments: kernelArguments, memoryMiB: memoryMiB,
+            kernel: kernel.vmlinuz, initramfs: initramfs.path, extraKernelArguments: kernelArguments + [workload.kernelArgument], memoryMiB: memoryMiB,
             cpus: cpus, accelerator: accelerator, tscKilohertz: tscKilohertz, agentSocket: agentSocket,
             consoleLog: consoleLog, readOnlyDisks: root.disks)
     }
