@@ -45,8 +45,13 @@ public final class ChildProcess: @unchecked Sendable {
         sigemptyset(&defaults)
         for signal in [SIGINT, SIGTERM, SIGPIPE] { sigaddset(&defaults, signal) }
         posix_spawnattr_setsigdefault(&attributes, &defaults)
+        // Nor does it inherit a blocked signal mask (it survives exec): a monitor started by a
+        // launcher that itself inherited SIGTERM blocked would never see `kill -TERM`.
+        var unblocked = sigset_t()
+        sigemptyset(&unblocked)
+        posix_spawnattr_setsigmask(&attributes, &unblocked)
         // POSIX_SPAWN_SETSID is glibc's 0x80 (spawn.h, not exported to Swift).
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF) | (newSession ? 0x80 : 0))
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK) | (newSession ? 0x80 : 0))
         Self.markInheritedDescriptorsCloseOnExec(keeping: [stdin, stdout, stderr].compactMap { $0 })
         let argv = ([executable] + arguments).map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }

@@ -227,6 +227,31 @@ import Testing
         return UInt16(bigEndian: address.sin_port)
     }
 
+    /// A monitor told to terminate (a host shutting down, a supervisor) stops its VM as `coffer
+    /// stop` does: SIGTERM reaches the workload, which exits with its own status.
+    @Test func aMonitorToldToTerminateStopsItsVM() throws {
+        let home = try runs.storeWithKernel()
+        try busyboxImage(home.path, tag: "polite:1", exec: "deny")
+        let started = try coffer(home.path, [
+            "run", "-d", "--name", "polite", "polite:1", "/bin/sh", "-c", "trap 'echo bye; exit 4' TERM; while true; do sleep 0.1; done",
+        ])
+        #expect(started.status == 0, "\(started.stderr)")
+        let listed = try coffer(home.path, ["ps", "--format", "json"])
+        let vms = try #require(try JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [[String: Any]])
+        let monitor = try #require(vms.first?["monitorPID"] as? Int32)
+        #expect(kill(monitor, SIGTERM) == 0)
+        var table = ""
+        for _ in 0..<200 where !table.contains("Exited (") {
+            usleep(100_000)
+            table = try coffer(home.path, ["ps", "-a"]).stdout
+        }
+        #expect(table.contains("Exited (4)"), "\(table)")
+        #expect(try coffer(home.path, ["logs", "polite"]).stdout == "bye\n")
+        for _ in 0..<50 where !(try runs.processes(using: home.path)).isEmpty { usleep(100_000) }
+        #expect(try runs.processes(using: home.path).isEmpty)
+        #expect(try coffer(home.path, ["rm", "polite"]).status == 0)
+    }
+
     @Test func psReportsAVMWhoseQEMUOrMonitorDied() throws {
         let home = try runs.storeWithKernel()
         try busyboxImage(home.path, tag: "victim:1", exec: "deny")

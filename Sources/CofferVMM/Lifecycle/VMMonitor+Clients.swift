@@ -120,17 +120,22 @@ extension VMMonitor {
             try agent.send(frame.encoded())
         case .stop:
             let request = try StopRequest(frame)
-            guard mainStarted else {
-                killAt = (clock.now, .signaled(UInt8(SIGKILL)), "stopped before the workload started")
-                return
-            }
-            try agent.send(SignalProcess(.main, signal: UInt8(SIGTERM)).frame.encoded())
-            let deadline = clock.now + .seconds(Int64(request.seconds))
-            if killAt.map({ deadline < $0.0 }) ?? true {
-                killAt = (deadline, .signaled(UInt8(SIGKILL)), "stopped: the workload did not end within \(request.seconds) s of SIGTERM; the VM was killed")
-            }
+            try stop(graceSeconds: Int(request.seconds), agent: agent)
         default:
             throw AgentFailure(.protocolViolation, "unexpected \(frame.kind) frame from a client")
+        }
+    }
+
+    /// `stop`: SIGTERM to the workload, SIGKILL (the VM ends) after `graceSeconds`.
+    func stop(graceSeconds: Int, agent: AgentSocket) throws {
+        guard mainStarted else {
+            killAt = (clock.now, .signaled(UInt8(SIGKILL)), "stopped before the workload started")
+            return
+        }
+        try agent.send(SignalProcess(.main, signal: UInt8(SIGTERM)).frame.encoded())
+        let deadline = clock.now + .seconds(Int64(graceSeconds))
+        if killAt.map({ deadline < $0.0 }) ?? true {
+            killAt = (deadline, .signaled(UInt8(SIGKILL)), "stopped: the workload did not end within \(graceSeconds) s of SIGTERM; the VM was killed")
         }
     }
 

@@ -1,4 +1,5 @@
 import CofferCore
+import CofferSys
 import CofferWire
 import Foundation
 
@@ -34,6 +35,10 @@ public final class VMMonitor {
     /// When the VM is killed if the workload has not ended (`stop`'s grace period, a SIGKILL),
     /// with the exit then reported and why.
     var killAt: (ContinuousClock.Instant, exit: ProcessExit, reason: String)?
+    /// A termination signal reached the monitor (its stop is under way).
+    var stopRequested = false
+    /// Grace between SIGTERM and SIGKILL when the monitor itself is told to terminate.
+    static let signalGraceSeconds = 10
     let clock = ContinuousClock()
 
     public init(directory: VMDirectory, waitForAttach: Bool) throws(VMMError) {
@@ -78,6 +83,10 @@ public final class VMMonitor {
     /// The event loop: until the workload's exit, a guest failure, QEMU's end or a deadline.
     func serve(bootEnd: ContinuousClock.Instant) throws -> Outcome {
         guard let qemu, let agent else { throw VMMError.protocolError("QEMU is not running") }
+        // SIGTERM, SIGINT or SIGHUP to the monitor (a host shutting down, a supervisor) stop the
+        // VM as `coffer stop` does, with Docker's default grace period.
+        let signals = try? SignalRelay([SIGTERM, SIGINT, SIGHUP])
+        defer { signals?.close() }
         while true {
             if !qemu.isRunning {
                 // Frames may still be in the socket after QEMU exited.
@@ -103,7 +112,12 @@ public final class VMMonitor {
             var watched = [pollfd(fd: agent.descriptor, events: Int16(POLLIN), revents: 0), pollfd(fd: control, events: Int16(POLLIN), revents: 0)]
             let clientDescriptors = Array(clients.keys)
             watched += clientDescriptors.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
+            watched.append(pollfd(fd: signals?.fd ?? -1, events: Int16(POLLIN), revents: 0))
             _ = poll(&watched, nfds_t(watched.count), 50)
+            if let signals, watched[watched.count - 1].revents != 0, !signals.take().isEmpty, !stopRequested {
+                stopRequested = true
+                try stop(graceSeconds: Self.signalGraceSeconds, agent: agent)
+            }
             if watched[0].revents != 0 {
                 guard let bytes = try agent.poll(milliseconds: 0) else {
                     usleep(20_000)
