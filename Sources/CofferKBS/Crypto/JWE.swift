@@ -106,10 +106,11 @@ public enum JWE {
 /// which cost more than the ECDH itself — about a tenth of the server's CPU per handshake. That
 /// test guards a key pair kept for later use against a faulty computation; this key is used for
 /// one agreement and dropped, and a wrong public key would only make the JWE undecryptable (the
-/// client's AES-GCM check fails), never leak the secret. The scalar is drawn as BoringSSL's own
-/// key generation draws it: 32 bytes from its CSPRNG, rejected and redrawn if zero or not below
-/// the group order (`EC_KEY_set_private_key` refuses both; the chance is about 2^-32), so it is
-/// uniform on [1, n-1]; the public key is the scalar times the generator.
+/// client's AES key unwrap fails its integrity check), never leak the secret. The scalar is drawn
+/// like BoringSSL's own key generation draws it, by rejection: 32 bytes from the system CSPRNG
+/// (getrandom, through `SymmetricKey`), redrawn if zero or not below the group order
+/// (`EC_KEY_set_private_key` refuses both; the chance is about 2^-32), so it is uniform on
+/// [1, n-1]; the public key is the scalar times the generator.
 enum EphemeralKey {
     static func make() -> P256.KeyAgreement.PrivateKey {
         while true {
