@@ -17,6 +17,29 @@ import Testing
         #expect(Base64URL.decode(response.tag)?.count == 16)
     }
 
+    /// The ephemeral key skips BoringSSL's pairwise self-test, so check here what it would: the
+    /// public key is the scalar times the generator (an ECDH with another key agrees both ways),
+    /// and every JWE gets a different ephemeral key.
+    @Test func ephemeralKeysAreConsistentAndFresh() throws {
+        let peer = P256.KeyAgreement.PrivateKey()
+        var seen = Set<Data>()
+        for _ in 0..<50 {
+            let ephemeral = EphemeralKey.make()
+            let ours = try ephemeral.sharedSecretFromKeyAgreement(with: peer.publicKey)
+            let theirs = try peer.sharedSecretFromKeyAgreement(with: ephemeral.publicKey)
+            #expect(ours == theirs)
+            seen.insert(ephemeral.rawRepresentation)
+        }
+        #expect(seen.count == 50)
+        let pair = TEEKeyPair.ec()
+        var epks = Set<[UInt8]>()
+        for _ in 0..<10 {
+            let header = try JSONValue.parse(Array(try #require(Base64URL.decode(try JWE.encrypt([1], to: pair.publicKey).protected))))
+            epks.insert(CanonicalJSON.serialize(try #require(header["epk"])))
+        }
+        #expect(epks.count == 10)
+    }
+
     @Test func tamperedCiphertextOrHeaderDoesNotDecrypt() throws {
         let pair = TEEKeyPair.ec()
         let response = try JWE.encrypt(Array("secret".utf8), to: pair.publicKey)

@@ -47,7 +47,7 @@ public enum JWE {
             case .rsa(let publicKey, let padding):
                 encryptedKey = Array(try publicKey.encrypt(cek.withUnsafeBytes { Data($0) }, padding: padding))
             case .ec(let publicKey):
-                let ephemeral = P256.KeyAgreement.PrivateKey()
+                let ephemeral = EphemeralKey.make()
                 let shared = try ephemeral.sharedSecretFromKeyAgreement(with: publicKey)
                 let kek = ConcatKDF.derive(shared, algorithm: key.alg, bits: 256)
                 encryptedKey = Array(try AES.KeyWrap.wrap(cek, using: kek))
@@ -95,6 +95,27 @@ public enum JWE {
                 }
                 self = .ec(publicKey)
             }
+        }
+    }
+}
+
+/// The JWE's ephemeral ECDH-ES key: a fresh uniformly random P-256 scalar for every JWE.
+///
+/// `P256.KeyAgreement.PrivateKey()` also runs BoringSSL's FIPS pairwise-consistency self-test
+/// (`EC_KEY_check_fips`: recompute the public key, then an ECDSA sign and verify with the new key),
+/// which cost more than the ECDH itself — about a tenth of the server's CPU per handshake. That
+/// test guards a key pair kept for later use against a faulty computation; this key is used for
+/// one agreement and dropped, and a wrong public key would only make the JWE undecryptable (the
+/// client's AES key unwrap fails its integrity check), never leak the secret. The scalar is drawn
+/// like BoringSSL's own key generation draws it, by rejection: 32 bytes from the system CSPRNG
+/// (getrandom, through `SymmetricKey`), redrawn if zero or not below the group order
+/// (`EC_KEY_set_private_key` refuses both; the chance is about 2^-32), so it is uniform on
+/// [1, n-1]; the public key is the scalar times the generator.
+enum EphemeralKey {
+    static func make() -> P256.KeyAgreement.PrivateKey {
+        while true {
+            let scalar = SymmetricKey(size: .bits256)
+            if let key = try? scalar.withUnsafeBytes({ try P256.KeyAgreement.PrivateKey(rawRepresentation: $0) }) { return key }
         }
     }
 }

@@ -11,6 +11,13 @@ public struct TEEKeyPair: Sendable {
         case rsa(_RSA.Encryption.PrivateKey, alg: String)
     }
     let backing: Backing
+    /// The `tee-pubkey` JWK, exported once (it goes into every attest request).
+    public let publicKey: TeePubKey
+
+    init(backing: Backing) {
+        self.backing = backing
+        publicKey = Self.export(backing)
+    }
 
     /// A P-256 key for ECDH-ES+A256KW (fast to generate: the default).
     public static func ec() -> TEEKeyPair { TEEKeyPair(backing: .ec(P256.KeyAgreement.PrivateKey())) }
@@ -20,7 +27,7 @@ public struct TEEKeyPair: Sendable {
         TEEKeyPair(backing: .rsa(try _RSA.Encryption.PrivateKey(keySize: .bits2048), alg: alg))
     }
 
-    public var publicKey: TeePubKey {
+    static func export(_ backing: Backing) -> TeePubKey {
         switch backing {
         case .ec(let key):
             let point = Array(key.publicKey.x963Representation)

@@ -35,7 +35,7 @@ public final class KBSClient: KBSTransport {
         public var headers: [(String, String)]
 
         public func header(_ name: String) -> String? {
-            headers.first { $0.0.lowercased() == name.lowercased() }?.1
+            headers.first { $0.0.utf8.count == name.utf8.count && $0.0.lowercased() == name.lowercased() }?.1
         }
 
         public var error: ErrorInformation? { try? JSONDecoder().decode(ErrorInformation.self, from: body) }
@@ -62,9 +62,12 @@ public final class KBSClient: KBSTransport {
     /// The session id from a `Set-Cookie: kbs-session-id=…` reply.
     public static func sessionID(_ reply: Reply) -> String? {
         guard let cookie = reply.header("Set-Cookie") else { return nil }
+        let prefix = KBSProtocol.sessionCookie + "="
         for part in cookie.split(separator: ";") {
-            let pair = part.trimmingCharacters(in: .whitespaces)
-            if pair.hasPrefix(KBSProtocol.sessionCookie + "=") { return String(pair.dropFirst(KBSProtocol.sessionCookie.count + 1)) }
+            let pair = part.drop { $0 == " " || $0 == "\t" }
+            if pair.hasPrefix(prefix) {
+                return String(pair.dropFirst(prefix.count).reversed().drop { $0 == " " || $0 == "\t" }.reversed())
+            }
         }
         return nil
     }

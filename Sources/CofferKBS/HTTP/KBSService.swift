@@ -41,7 +41,7 @@ public struct KBSService: Sendable {
         let store = try await SQLiteStore.open(path: home.databasePath, masterKey: try home.masterKey())
         let broker = KeyBroker(configuration: configuration, store: store, signingKey: try home.signingKey())
         let server = KBSServer(broker: broker, admin: adminKey.map(AdminAuthenticator.init(publicKey:)), secureCookies: tls)
-        var logger = Logger(label: "coffer-kbs")
+        var logger = Logger(label: "coffer-kbs", factory: StandardErrorLogHandler.init)
         logger.logLevel = .warning
         let host = self.host
         let scheme = tls ? "https" : "http"
