@@ -33,7 +33,7 @@ import Testing
         try busyboxImage(home.path, tag: "shell:1", exec: "allow")
         let started = try coffer(home.path, [
             "run", "-d", "--name", "web", "shell:1", "/bin/sh", "-c",
-            "echo started; trap 'echo got TERM; exit 5' TERM; while true; do sleep 0.1; done",
+            "trap 'echo got TERM; exit 5' TERM; echo started; while true; do sleep 0.1; done",
         ])
         #expect(started.status == 0, "\(started.stderr)")
         #expect(started.stdout.count == 33, "\(started.stdout)")  // 32 hex digits and a newline
@@ -151,7 +151,7 @@ import Testing
         try busyboxImage(home.path, tag: "stubborn:1", exec: "allow")
         let started = try coffer(home.path, [
             "run", "-d", "--verbose", "--name", "stubborn", "-m", "300M", "--cpus", "2", "--accel", "tcg", "stubborn:1", "/bin/sh", "-c",
-            "echo up; trap 'echo TERM ignored' TERM; trap 'echo got USR1' USR1; while true; do sleep 0.1; done",
+            "trap 'echo TERM ignored' TERM; trap 'echo got USR1' USR1; echo up; while true; do sleep 0.1; done",
         ])
         #expect(started.status == 0, "\(started.stderr)")
         #expect(started.stderr.contains("coffer: accelerator tcg as requested"), "\(started.stderr)")
@@ -233,9 +233,11 @@ import Testing
         let home = try runs.storeWithKernel()
         try busyboxImage(home.path, tag: "polite:1", exec: "deny")
         let started = try coffer(home.path, [
-            "run", "-d", "--name", "polite", "polite:1", "/bin/sh", "-c", "trap 'echo bye; exit 4' TERM; while true; do sleep 0.1; done",
+            "run", "-d", "--name", "polite", "polite:1", "/bin/sh", "-c", "trap 'echo bye; exit 4' TERM; echo trapping; while true; do sleep 0.1; done",
         ])
         #expect(started.status == 0, "\(started.stderr)")
+        // `run -d` returns once the program started; its trap is set once it says so.
+        for _ in 0..<200 where try coffer(home.path, ["logs", "polite"]).stdout.isEmpty { usleep(50_000) }
         let listed = try coffer(home.path, ["ps", "--format", "json"])
         let vms = try #require(try JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [[String: Any]])
         let monitor = try #require(vms.first?["monitorPID"] as? Int32)
@@ -246,7 +248,7 @@ import Testing
             table = try coffer(home.path, ["ps", "-a"]).stdout
         }
         #expect(table.contains("Exited (4)"), "\(table)")
-        #expect(try coffer(home.path, ["logs", "polite"]).stdout == "bye\n")
+        #expect(try coffer(home.path, ["logs", "polite"]).stdout == "trapping\nbye\n")
         for _ in 0..<50 where !(try runs.processes(using: home.path)).isEmpty { usleep(100_000) }
         #expect(try runs.processes(using: home.path).isEmpty)
         #expect(try coffer(home.path, ["rm", "polite"]).status == 0)
