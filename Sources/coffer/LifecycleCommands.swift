@@ -46,12 +46,8 @@ struct StartCommand: ParsableCommand {
                     print(entry.spec.name)
                     return 0
                 }
-                let client = try MonitorLauncher.connect(entry.directory, monitor: monitor)
-                let stdin = interactive && entry.spec.workload.stdin
-                try client.send(AttachRequest(stdin: stdin))
-                let status = try Attachment(client: client, id: .main, stdin: stdin, tty: entry.spec.workload.tty).attachedStatus()
-                monitor.wait()
-                return status
+                return try MonitorLauncher.attachToWorkload(
+                    entry.directory, monitor: monitor, stdin: interactive && entry.spec.workload.stdin, tty: entry.spec.workload.tty)
             } catch let error as VMMError {
                 throw error.cofferError
             }

@@ -1,5 +1,6 @@
 import CofferCore
 import CofferVMM
+import CofferWire
 import Foundation
 
 /// Starts a VM's monitor (`coffer _monitor DIR`) in a session of its own, so the VM outlives
@@ -27,6 +28,23 @@ enum MonitorLauncher {
                 throw CofferError(.system, state?.error ?? "the VM's monitor did not start: \(logTail(directory))")
             }
             usleep(5_000)
+        }
+    }
+
+    /// Attaches to the workload of the VM whose monitor was just spawned with `attach: true`
+    /// (`run`, `start -a`) and returns its status. When the workload ends, or the VM fails (a
+    /// failure frame: the monitor is recording the end and stopping QEMU), waits for the monitor
+    /// to be gone, so that nothing of the VM is left running when the command returns.
+    static func attachToWorkload(_ directory: VMDirectory, monitor: ChildProcess, stdin: Bool, tty: Bool) throws -> Int32 {
+        let client = try connect(directory, monitor: monitor)
+        try client.send(AttachRequest(stdin: stdin))
+        do {
+            let status = try Attachment(client: client, id: .main, stdin: stdin, tty: tty).run()
+            monitor.wait()
+            return status
+        } catch Attachment.End.failure(let failure) {
+            monitor.wait()
+            throw VMMError.agentFailure(failure)
         }
     }
 

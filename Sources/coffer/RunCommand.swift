@@ -66,25 +66,10 @@ struct RunCommand: ParsableCommand {
             print(spec.id)
             return 0
         }
-        let client = try MonitorLauncher.connect(directory, monitor: monitor)
-        try client.send(AttachRequest(stdin: interactive))
-        let status = try Attachment(client: client, id: .main, stdin: interactive, tty: tty).attachedStatus()
-        // The monitor has stopped QEMU once the workload's end reached us; wait for it to be gone.
-        monitor.wait()
+        let status = try MonitorLauncher.attachToWorkload(directory, monitor: monitor, stdin: interactive, tty: tty)
         if verbose {
             LaunchOptions.log("prepared (initramfs, measurement) in \(prepared); VM over after \(clock.now - begun)")
         }
         return status
-    }
-}
-
-extension Attachment {
-    /// `run()`, with a failure reported in the launcher's words and status 1.
-    func attachedStatus() throws -> Int32 {
-        do {
-            return try run()
-        } catch End.failure(let failure) {
-            throw VMMError.agentFailure(failure)
-        }
     }
 }

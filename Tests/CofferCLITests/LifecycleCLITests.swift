@@ -134,11 +134,9 @@ import Testing
             "mkdir /www && echo hello from the guest > /www/index.html && exec /bin/busybox httpd -f -p 80 -h /www",
         ])
         #expect(started.status == 0, "\(started.stderr)")
-        var page = try run("/bin/true", [])
-        for _ in 0..<50 where !page.stdout.contains("hello from the guest") {
-            page = try run("/bin/bash", ["-c", "exec 3<>/dev/tcp/127.0.0.1/\(port) && printf 'GET /index.html HTTP/1.0\\r\\n\\r\\n' >&3 && cat <&3"])
-            usleep(100_000)
-        }
+        let page = try poll(for: 5) {
+            try run("/bin/bash", ["-c", "exec 3<>/dev/tcp/127.0.0.1/\(port) && printf 'GET /index.html HTTP/1.0\\r\\n\\r\\n' >&3 && cat <&3"])
+        } until: { $0.stdout.contains("hello from the guest") }
         #expect(page.stdout.contains("hello from the guest"), "\(page)")
         #expect(try coffer(home.path, ["rm", "-f", "site"]).status == 0)
     }
@@ -168,7 +166,7 @@ import Testing
         // (A Process of its own: Foundation learns of a child's end when every copy of a socket it
         // hands the child is closed, so a follower backgrounded by a shell would hold the shell.)
         let followed = home.file("followed.log")
-        FileManager.default.createFile(atPath: followed, contents: nil)
+        _ = FileManager.default.createFile(atPath: followed, contents: nil)
         let follower = Process()
         follower.executableURL = URL(fileURLWithPath: coffer)
         follower.arguments = ["logs", "-f", "--home", home.path, "stubborn"]
@@ -191,11 +189,7 @@ import Testing
         // kill -s USR1 reaches the workload, which lives on; SIGTERM is ignored, so stop kills it
         // after its one-second grace period.
         #expect(try coffer(home.path, ["kill", "-s", "USR1", "stubborn"]).status == 0)
-        var logs = ""
-        for _ in 0..<100 where !logs.contains("got USR1") {
-            usleep(100_000)
-            logs = try coffer(home.path, ["logs", "stubborn"]).stdout
-        }
+        let logs = try poll(for: 10) { try coffer(home.path, ["logs", "stubborn"]).stdout } until: { $0.contains("got USR1") }
         #expect(logs == "up\ngot USR1\n", "\(logs)")
         #expect(try coffer(home.path, ["kill", "-s", "NOSUCHSIG", "stubborn"]).stderr.contains("NOSUCHSIG"))
         let stopped = try coffer(home.path, ["stop", "-t", "1", "stubborn"])
@@ -204,7 +198,7 @@ import Testing
         #expect(try coffer(home.path, ["logs", "stubborn"]).stdout == "up\ngot USR1\nTERM ignored\n")
 
         // The follower ended by itself when the VM did, having printed everything.
-        for _ in 0..<100 where follower.isRunning { usleep(100_000) }
+        poll(for: 10) { follower.isRunning } until: { !$0 }
         #expect(!follower.isRunning, "logs -f still running after the VM ended")
         #expect(follower.terminationStatus == 0)
         #expect(try String(contentsOfFile: followed, encoding: .utf8) == "up\ngot USR1\nTERM ignored\n")
@@ -237,19 +231,15 @@ import Testing
         ])
         #expect(started.status == 0, "\(started.stderr)")
         // `run -d` returns once the program started; its trap is set once it says so.
-        for _ in 0..<200 where try coffer(home.path, ["logs", "polite"]).stdout.isEmpty { usleep(50_000) }
+        try poll(for: 10) { try coffer(home.path, ["logs", "polite"]).stdout } until: { !$0.isEmpty }
         let listed = try coffer(home.path, ["ps", "--format", "json"])
         let vms = try #require(try JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [[String: Any]])
         let monitor = try #require(vms.first?["monitorPID"] as? Int32)
         #expect(kill(monitor, SIGTERM) == 0)
-        var table = ""
-        for _ in 0..<200 where !table.contains("Exited (") {
-            usleep(100_000)
-            table = try coffer(home.path, ["ps", "-a"]).stdout
-        }
+        let table = try poll(for: 20) { try coffer(home.path, ["ps", "-a"]).stdout } until: { $0.contains("Exited (") }
         #expect(table.contains("Exited (4)"), "\(table)")
         #expect(try coffer(home.path, ["logs", "polite"]).stdout == "trapping\nbye\n")
-        for _ in 0..<50 where !(try runs.processes(using: home.path)).isEmpty { usleep(100_000) }
+        try poll(for: 5) { try runs.processes(using: home.path) } until: { $0.isEmpty }
         #expect(try runs.processes(using: home.path).isEmpty)
         #expect(try coffer(home.path, ["rm", "polite"]).status == 0)
     }
@@ -267,16 +257,11 @@ import Testing
         kill(try #require(pids["qemu-killed"]).0, SIGKILL)
         kill(try #require(pids["monitor-killed"]).1, SIGKILL)
         // The monitor notices QEMU's end; a killed monitor is seen by ps itself. Bounded wait.
-        var table = ""
-        for _ in 0..<100 {
-            table = try coffer(home.path, ["ps", "-a"]).stdout
-            if table.components(separatedBy: "Dead: ").count == 3 { break }
-            usleep(100_000)
-        }
+        let table = try poll(for: 10) { try coffer(home.path, ["ps", "-a"]).stdout } until: { $0.components(separatedBy: "Dead: ").count == 3 }
         #expect(table.contains("Dead: QEMU ended (status 9) without the workload's exit"), "\(table)")
         #expect(table.contains("Dead: its monitor (pid"), "\(table)")
         // The killed monitor's QEMU did not outlive it.
-        for _ in 0..<50 where !(try runs.processes(using: home.path)).isEmpty { usleep(100_000) }
+        try poll(for: 5) { try runs.processes(using: home.path) } until: { $0.isEmpty }
         #expect(try runs.processes(using: home.path).isEmpty)
         #expect(try coffer(home.path, ["rm", "qemu-killed", "monitor-killed"]).status == 0)
     }

@@ -27,7 +27,7 @@ import Testing
                 """)
             process.executableURL = URL(fileURLWithPath: "/usr/bin/containerd")
             process.arguments = ["--config", directory.file("config.toml")]
-            FileManager.default.createFile(atPath: directory.file("containerd.log"), contents: nil)
+            _ = FileManager.default.createFile(atPath: directory.file("containerd.log"), contents: nil)
             let log = try FileHandle(forWritingTo: URL(fileURLWithPath: directory.file("containerd.log")))
             process.standardOutput = log
             process.standardError = log
@@ -92,12 +92,7 @@ import Testing
         #expect(started.status == 0, "\(started.stderr)")
         #expect(try containerd.ctr(["task", "ls"]).stdout.contains("RUNNING"))
         #expect(try containerd.ctr(["task", "kill", "-s", "SIGKILL", id]).status == 0)
-        var listed = ""
-        for _ in 0..<200 {
-            listed = try containerd.ctr(["task", "ls"]).stdout
-            if listed.contains("STOPPED") { break }
-            usleep(50_000)
-        }
+        let listed = try poll(for: 10) { try containerd.ctr(["task", "ls"]).stdout } until: { $0.contains("STOPPED") }
         #expect(listed.contains("STOPPED"), "\(listed)")
         #expect(try containerd.ctr(["task", "delete", id]).status == 0)
         #expect(try containerd.ctr(["container", "delete", id]).status == 0)

@@ -110,3 +110,15 @@ public enum Repository {
         return "\(root())/.build/debug/\(name)"
     }
 }
+
+/// Samples `sample` until `done` holds for its value or about `seconds` have passed (a bound on
+/// waiting, never a timing assertion) and returns the last value, for the caller's expectations.
+@discardableResult
+public func poll<T>(for seconds: Double, every interval: Double = 0.1, _ sample: () throws -> T, until done: (T) -> Bool) rethrows -> T {
+    var value = try sample()
+    for _ in 0..<max(1, Int(seconds / interval)) where !done(value) {
+        usleep(useconds_t(interval * 1_000_000))
+        value = try sample()
+    }
+    return value
+}

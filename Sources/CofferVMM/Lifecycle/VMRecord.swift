@@ -40,8 +40,9 @@ public struct VMSpec: Codable, Sendable, Equatable {
             self.stdin = stdin
         }
 
-        /// What the launch binds on the measured command line for this workload.
-        public var binding: WorkloadBinding { WorkloadBinding(argv: argv, env: env, cwd: cwd, user: user) }
+        /// What the launch binds on the measured command line: the binding of the very request
+        /// the monitor sends (`start`), so the two cannot drift apart.
+        public var binding: WorkloadBinding { WorkloadBinding(start()) }
 
         public func start(rows: UInt16 = 24, cols: UInt16 = 80) -> StartProcess {
             StartProcess(id: .main, argv: argv, env: env, cwd: cwd, user: user, tty: tty, stdin: stdin, rows: rows, cols: cols)
