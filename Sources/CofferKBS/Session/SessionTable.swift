@@ -30,8 +30,6 @@ public final class SessionTable: Sendable {
 
     public init(limits: SessionLimits = SessionLimits()) { self.limits = limits }
 
-    public convenience init(capacity: Int) { self.init(limits: SessionLimits(total: capacity, unauthenticated: capacity / 4)) }
-
     /// Adds a new (challenged) session, making room as the type's comment says. False only when
     /// the table is full of live attested sessions.
     public func insert(_ session: Session, now: Date) -> Bool {
