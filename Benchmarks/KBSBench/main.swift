@@ -53,7 +53,7 @@ let measurement = [UInt8](repeating: 0x42, count: 48)
 let adminHeaders = ["Authorization": "Bearer \(try AdminAuthenticator.token(key: admin, now: Date()))"]
 let policy = AttestationPolicy(tees: ["sample": TEEAttestationPolicy(referenceValues: ["measurement": [Hex.encode(measurement)]])])
 _ = try await client.send("POST", "/kbs/v0/attestation-policy", body: JSONEncoder().encode(policy), headers: adminHeaders)
-_ = try await client.send("POST", "/kbs/v0/resource-policy", body: JSONEncoder().encode(ResourcePolicy(rules: [ResourceRule(resources: ["bench/*"])])), headers: adminHeaders)
+_ = try await client.send("POST", "/kbs/v0/resource-policy", body: JSONEncoder().encode(ResourcePolicy(rules: [ResourceRule(resources: ["bench/*"], measurements: ["measurement": [Hex.encode(measurement)]])])), headers: adminHeaders)
 _ = try await client.send("POST", "/kbs/v0/resource/bench/key/one", body: Data("bench-secret".utf8), headers: adminHeaders)
 let attester = SampleAttester(launcherKey: launcher, measurement: measurement)
 

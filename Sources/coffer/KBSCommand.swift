@@ -48,6 +48,8 @@ struct KBSServe: ParsableCommand {
     @Option(help: "Admin public key (P-256 PEM); without it the admin API is disabled.") var adminKey: String?
     @Option(help: ArgumentHelp("How long a session and its cookie live from auth (1-86400; default 300).", valueName: "seconds"))
     var sessionLifetime: Int = 300
+    @Option(help: ArgumentHelp("At most this many unauthenticated (challenged, not yet attested) sessions per client address (default 1024; behind a proxy all clients share its address).", valueName: "count"))
+    var maxUnauthenticatedPerAddress: Int = 1_024
     @Option(help: "Trust sample evidence signed by this launcher public key (Ed25519 PEM); with --dev, default $COFFER_HOME/keys/launcher.pub.")
     var sampleSigner: [String] = []
 
@@ -64,6 +66,9 @@ struct KBSServe: ParsableCommand {
             }
             guard (1...86_400).contains(sessionLifetime) else {
                 throw CofferError(.invalidInput, "--session-lifetime \(sessionLifetime): expected 1 to 86400 seconds")
+            }
+            guard (1...100_000).contains(maxUnauthenticatedPerAddress) else {
+                throw CofferError(.invalidInput, "--max-unauthenticated-per-address \(maxUnauthenticatedPerAddress): expected 1 to 100000")
             }
             var tlsIdentity: TLSIdentity?
             switch (tlsCert, tlsKey) {
@@ -95,13 +100,17 @@ struct KBSServe: ParsableCommand {
                 admin = key
             }
             let service = KBSService(home: kbsHome(storeOptions), host: host, port: port,
-                                     configuration: KBSConfiguration(devMode: dev, trust: trust, sessionLifetime: TimeInterval(sessionLifetime)), adminKey: admin, tls: !insecureHttp,
+                                     configuration: KBSConfiguration(devMode: dev, trust: trust, sessionLifetime: TimeInterval(sessionLifetime),
+                                                                                     sessionLimits: SessionLimits(unauthenticatedPerSource: maxUnauthenticatedPerAddress)),
+                                     adminKey: admin, tls: !insecureHttp,
                                      tlsIdentity: tlsIdentity)
             if dev { FileHandle.standardError.write(Data("coffer kbs: --dev: sample evidence is accepted; it is NOT hardware-backed\n".utf8)) }
             try blocking {
-                try await service.run { line in
+                try await service.run(announce: { line in
                     FileHandle.standardOutput.write(Data((line + "\n").utf8))
-                }
+                }, warn: { line in
+                    FileHandle.standardError.write(Data(("coffer kbs: " + line + "\n").utf8))
+                })
             }
         }
     }
@@ -118,12 +127,16 @@ struct KBSExplain: ParsableCommand {
             let home = kbsHome(storeOptions)
             guard FileSystem.exists(home.databasePath) else { throw CofferError(.notFound, "\(home.databasePath): no KBS store here") }
             let session = self.session
-            let decision = try blocking { () -> Decision? in
+            let (found, warnings) = try blocking { () -> (Decision?, [String]) in
                 let store = try await SQLiteStore.open(path: home.databasePath, masterKey: try home.masterKey())
                 defer { Task { await store.close() } }
-                return try await store.decisions(session: session, limit: 1).first
+                guard let decision = try await store.decisions(session: session, limit: 1).first else { return (nil, []) }
+                /// Security: an admission that rests on an explicit "any" flag (decision 0019) says so.
+                let attestation = try await store.attestationPolicy().explicitAnyWarnings(tee: decision.tee)
+                let resource = decision.action.hasPrefix("resource ") ? try await store.resourcePolicy().explicitAnyWarnings(tee: decision.tee) : []
+                return (decision, attestation + resource)
             }
-            guard let decision else { throw CofferError(.notFound, "no decision recorded for session \(session)") }
+            guard let decision = found else { throw CofferError(.notFound, "no decision recorded for session \(session)") }
             var lines = ["session \(decision.session)", "action  \(decision.action)", "tee     \(decision.tee)",
                          "result  \(decision.allowed ? "allowed" : "denied")", "reason  \(decision.reason)"]
             if let denial = decision.denial {
@@ -131,6 +144,7 @@ struct KBSExplain: ParsableCommand {
                 if let actual = denial.actual { lines.append("actual  \(actual)") }
             }
             if !decision.claimsDigest.isEmpty { lines.append("claims  sha256:\(decision.claimsDigest)") }
+            lines += warnings.map { "warning \($0)" }
             print(lines.joined(separator: "\n"))
             if !decision.allowed { throw ExitCode.failure }
         }

@@ -60,7 +60,7 @@ import Testing
 
         // Resource policy replaced: the path is no longer covered, whatever the workload.
         #expect(try await server.admin("POST", "/kbs/v0/resource/default/key/disk", Data("the-third-key".utf8)).status == 200)
-        let narrower = ResourcePolicy(rules: [ResourceRule(resources: ["other/key/*"])])
+        let narrower = ResourcePolicy(rules: [ResourceRule(resources: ["other/key/*"], anyWorkload: true)])
         #expect(try await server.admin("POST", "/kbs/v0/resource-policy", JSONEncoder().encode(narrower)).status == 200)
         let uncovered = await #expect(throws: KBSClientError.self) { try await client.resource("default/key/disk", session: second.session, key: key) }
         #expect(uncovered?.status == 403 && uncovered?.information?.denial?.claim == "resource")

@@ -12,8 +12,8 @@ import Testing
     @Test func aSessionIsRefusedAfterItsLifetime() async throws {
         let launcher = Curve25519.Signing.PrivateKey()
         let store = MemoryStore()
-        try await store.setAttestationPolicy(AttestationPolicy(tees: ["sample": TEEAttestationPolicy()]))
-        try await store.setResourcePolicy(ResourcePolicy(rules: [ResourceRule(resources: ["*"])]))
+        try await store.setAttestationPolicy(AttestationPolicy(tees: ["sample": TEEAttestationPolicy(referenceValues: ["measurement": ["01" + String(repeating: "00", count: 47)]])]))
+        try await store.setResourcePolicy(ResourcePolicy(rules: [ResourceRule(resources: ["*"], anyWorkload: true)]))
         try await store.putResource("default/key/disk", Array("s3cret".utf8))
         let kbs = KeyBroker(configuration: KBSConfiguration(devMode: true, trust: TrustAnchors(sampleSigners: [launcher.publicKey]), sessionLifetime: 10),
                             store: store, signingKey: P256.Signing.PrivateKey())

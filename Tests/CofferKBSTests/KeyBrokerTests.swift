@@ -15,7 +15,7 @@ import Testing
     func broker(dev: Bool = true) async throws -> KeyBroker {
         let store = MemoryStore()
         try await store.setAttestationPolicy(AttestationPolicy(tees: ["sample": TEEAttestationPolicy(referenceValues: ["measurement": [Hex.encode(measurement)]])]))
-        try await store.setResourcePolicy(ResourcePolicy(rules: [ResourceRule(resources: ["default/key/*"], tees: ["sample"])]))
+        try await store.setResourcePolicy(ResourcePolicy(rules: [ResourceRule(resources: ["default/key/*"], tees: ["sample"], measurements: ["measurement": [Hex.encode(measurement)]])]))
         try await store.putResource("default/key/disk", Array("s3cret".utf8))
         return KeyBroker(configuration: KBSConfiguration(devMode: dev, trust: TrustAnchors(sampleSigners: [launcher.publicKey])),
                          store: store, signingKey: P256.Signing.PrivateKey())

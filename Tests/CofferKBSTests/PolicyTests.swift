@@ -14,7 +14,7 @@ import Testing
     }
 
     @Test func sampleOnlyInDevModeAndTheDenialSaysSample() throws {
-        let policy = AttestationPolicy(tees: ["sample": TEEAttestationPolicy()])
+        let policy = AttestationPolicy(tees: ["sample": TEEAttestationPolicy(acceptAnyMeasurement: true)])
         let denial = try #require(policy.evaluate(sample, devMode: false))
         #expect(denial.claim == "tee" && denial.actual == "sample" && denial.reason.contains("sample"))
         #expect(policy.evaluate(sample, devMode: true) == nil)
@@ -31,7 +31,7 @@ import Testing
     }
 
     @Test func tcbStatusAdvisoriesAndDebug() throws {
-        let policy = AttestationPolicy(tees: ["tdx": TEEAttestationPolicy()])
+        let policy = AttestationPolicy(tees: ["tdx": TEEAttestationPolicy(referenceValues: ["mr_td": ["aa"]])])
         var claims = tdx
         claims.tcbStatus = .swHardeningNeeded
         #expect(policy.evaluate(claims, devMode: false)?.claim == "tcb_status")
@@ -77,7 +77,7 @@ import Foundation
         let policy = ResourcePolicy(rules: [
             ResourceRule(resources: ["app/key/*"], measurements: ["measurement": ["01"]]),
             ResourceRule(resources: ["img/*"], imageIDs: [Self.image]),
-            ResourceRule(resources: ["other/*"], tees: ["tdx"]),
+            ResourceRule(resources: ["other/*"], tees: ["tdx"], anyWorkload: true),
         ])
         #expect(policy.evaluate(path: "app/key/disk", claims: claims) == nil)
         #expect(policy.evaluate(path: "img/key/x", claims: claims) == nil)
@@ -115,7 +115,7 @@ import Foundation
     @Test func anythingButAFullImageIDIsNamedAsInvalid() throws {
         #expect(ResourcePolicy(rules: [ResourceRule(resources: ["*"], imageIDs: [Self.image, "sha256:" + Self.image.uppercased()])]).invalidEntry() == nil)
         for bad in ["abcd", "sha256:abcd", String(Self.image.dropLast()), Self.image + "0", "sha512:" + Self.image, String(Self.image.dropLast()) + "g", ""] {
-            let policy = ResourcePolicy(rules: [ResourceRule(resources: ["x/*"]), ResourceRule(resources: ["*"], imageIDs: [Self.image, bad])])
+            let policy = ResourcePolicy(rules: [ResourceRule(resources: ["x/*"], anyWorkload: true), ResourceRule(resources: ["*"], imageIDs: [Self.image, bad])])
             let entry = try #require(policy.invalidEntry(), "\(bad) accepted")
             #expect(entry.hasPrefix("rules[1].image_ids: \"\(bad)\""))
         }

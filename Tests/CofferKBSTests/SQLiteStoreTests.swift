@@ -1,6 +1,7 @@
 @testable import CofferKBS
 import CofferTestSupport
 import CofferVerifier
+import CofferCore
 import Crypto
 import Foundation
 import SQLiteNIO
@@ -56,7 +57,7 @@ import Testing
         do {
             let store = try await SQLiteStore.open(path: home.databasePath, masterKey: try home.masterKey())
             try await store.setAttestationPolicy(policy)
-            try await store.setResourcePolicy(ResourcePolicy(rules: [ResourceRule(resources: ["*"])]))
+            try await store.setResourcePolicy(ResourcePolicy(rules: [ResourceRule(resources: ["*"], anyWorkload: true)]))
             for i in 0..<3 {
                 try await store.record(Decision(time: Date(timeIntervalSince1970: Double(i)), session: i == 1 ? "s1" : "s0", tee: "tdx",
                     claimsDigest: "d", action: "attest", allowed: i == 2, reason: "r\(i)",
@@ -108,8 +109,8 @@ import Testing
         let store = try await SQLiteStore.open(path: home.databasePath, masterKey: try home.masterKey())
         let launcher = Curve25519.Signing.PrivateKey()
         let measurement = [UInt8](repeating: 7, count: 48)
-        try await store.setAttestationPolicy(AttestationPolicy(tees: ["sample": TEEAttestationPolicy()]))
-        try await store.setResourcePolicy(ResourcePolicy(rules: [ResourceRule(resources: ["*"])]))
+        try await store.setAttestationPolicy(AttestationPolicy(tees: ["sample": TEEAttestationPolicy(referenceValues: ["measurement": [Hex.encode(measurement)]])]))
+        try await store.setResourcePolicy(ResourcePolicy(rules: [ResourceRule(resources: ["*"], anyWorkload: true)]))
         try await store.putResource("a/b/c", Array("secret".utf8))
         let kbs = KeyBroker(configuration: KBSConfiguration(devMode: true, trust: TrustAnchors(sampleSigners: [launcher.publicKey])),
                             store: store, signingKey: P256.Signing.PrivateKey())

@@ -13,7 +13,8 @@ public final class KBSConnection: KBSTransport {
     let collector: ResponseCollector
     let host: String
 
-    public static func connect(url: String, trustedCertificatePEM: String?,
+    /// `sourceAddress` binds the local end to that IP (e.g. `127.0.0.2`, to test per-address bounds on loopback).
+    public static func connect(url: String, trustedCertificatePEM: String?, sourceAddress: String? = nil,
                                group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) async throws -> KBSConnection {
         guard let parsed = URL(string: url), let scheme = parsed.scheme, let host = parsed.host, let port = parsed.port else {
             throw KBSClientError("KBS URL \(url) must be http(s)://HOST:PORT")
@@ -32,7 +33,9 @@ public final class KBSConnection: KBSTransport {
         /// An IP literal is checked against the certificate's IP SANs (NIOSSL uses the socket
         /// address when no server name is given); a name is checked and sent as SNI.
         let serverName: String? = host.allSatisfy({ $0.isNumber || $0 == "." || $0 == ":" }) ? nil : host
-        let channel = try await ClientBootstrap(group: group)
+        var bootstrap = ClientBootstrap(group: group)
+        if let sourceAddress { bootstrap = bootstrap.bind(to: try SocketAddress(ipAddress: sourceAddress, port: 0)) }
+        let channel = try await bootstrap
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     if let context {

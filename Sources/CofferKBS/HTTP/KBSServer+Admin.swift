@@ -7,7 +7,7 @@ import NIOCore
 /// carries a short-lived token signed by the admin key (`AdminAuthenticator`); without
 /// `--admin-key` they are all refused (403).
 extension KBSServer {
-    func adminRoutes(_ kbs: RouterGroup<BasicRequestContext>) {
+    func adminRoutes(_ kbs: RouterGroup<KBSRequestContext>) {
         kbs.post("resource/:repository/:type/:tag") { request, context in
             await respond { try await self.putResource(request, context) }
         }
@@ -18,6 +18,7 @@ extension KBSServer {
             await respond {
                 try self.authorizeAdmin(request)
                 let policy: AttestationPolicy = try await self.decode(request, "attestation policy")
+                if let entry = policy.invalidEntry() { throw KBSFailure(status: 400, kind: "InvalidPolicy", detail: "attestation policy refused: \(entry)") }
                 try await self.storeCall { try await self.broker.store.setAttestationPolicy(policy) }
                 return Self.json(status: .ok, ["status": "ok"])
             }
@@ -50,7 +51,7 @@ extension KBSServer {
         }
     }
 
-    func putResource(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+    func putResource(_ request: Request, _ context: KBSRequestContext) async throws -> Response {
         try authorizeAdmin(request)
         let path = try Self.path(context)
         let buffer = try await collect(request)
@@ -58,7 +59,7 @@ extension KBSServer {
         return Self.json(status: .ok, ["status": "ok", "resource": path.description])
     }
 
-    func deleteResource(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+    func deleteResource(_ request: Request, _ context: KBSRequestContext) async throws -> Response {
         try authorizeAdmin(request)
         let path = try Self.path(context)
         guard try await storeCall({ try await self.broker.store.deleteResource(path.description) }) else {

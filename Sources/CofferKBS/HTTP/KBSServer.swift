@@ -20,10 +20,10 @@ public struct KBSServer: Sendable {
         self.secureCookies = secureCookies
     }
 
-    public func router() -> Router<BasicRequestContext> {
-        let router = Router()
+    public func router() -> Router<KBSRequestContext> {
+        let router = Router(context: KBSRequestContext.self)
         let kbs = router.group("kbs/v0")
-        kbs.post("auth") { request, _ in await respond { try await self.auth(request) } }
+        kbs.post("auth") { request, context in await respond { try await self.auth(request, source: context.source) } }
         kbs.post("attest") { request, _ in await respond { try await self.attest(request) } }
         kbs.get("resource/:repository/:type/:tag") { request, context in
             await respond { try await self.getResource(request, context) }
@@ -36,10 +36,10 @@ public struct KBSServer: Sendable {
         return router
     }
 
-    func auth(_ request: Request) async throws -> Response {
+    func auth(_ request: Request, source: String) async throws -> Response {
         let body = try KBSRequest(json: try await parse(request, "Request"))
         let now = Date()
-        let (session, challenge) = try broker.auth(body, now: now)
+        let (session, challenge) = try broker.auth(body, source: source, now: now)
         var response = Self.json(status: .ok, challenge.json)
         response.headers[.setCookie] = sessionCookie(session, expiry: now.addingTimeInterval(broker.configuration.sessionLifetime))
         return response
@@ -60,7 +60,7 @@ public struct KBSServer: Sendable {
         return response
     }
 
-    func getResource(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+    func getResource(_ request: Request, _ context: KBSRequestContext) async throws -> Response {
         let path = try Self.path(context)
         let credential: KeyBroker.Credential?
         if let authorization = request.headers[.authorization], authorization.hasPrefix("Bearer ") {
@@ -79,7 +79,7 @@ public struct KBSServer: Sendable {
     /// The header carrying the KBS's ES256 signature over the response body (base64url r‖s).
     public static let signatureHeader = HTTPField.Name("X-Coffer-KBS-Signature")!
 
-    static func path(_ context: BasicRequestContext) throws(KBSFailure) -> ResourcePath {
+    static func path(_ context: KBSRequestContext) throws(KBSFailure) -> ResourcePath {
         try ResourcePath(context.parameters.get("repository") ?? "", context.parameters.get("type") ?? "", context.parameters.get("tag") ?? "")
     }
 

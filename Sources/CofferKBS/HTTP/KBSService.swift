@@ -35,11 +35,13 @@ public struct KBSService: Sendable {
         self.adminKey = adminKey
     }
 
-    public func run(announce: @escaping @Sendable (String) -> Void) async throws {
+    /// `announce` gets the `listening on` line (stdout); `warn` gets start-up warnings (stderr).
+    public func run(announce: @escaping @Sendable (String) -> Void, warn: @escaping @Sendable (String) -> Void = { _ in }) async throws {
         EventLoopExecutor.adopt()
         try home.prepare()
         let store = try await SQLiteStore.open(path: home.databasePath, masterKey: try home.masterKey())
         let broker = KeyBroker(configuration: configuration, store: store, signingKey: try home.signingKey())
+        for line in await Self.policyReport(store) { warn(line) }
         let server = KBSServer(broker: broker, admin: adminKey.map(AdminAuthenticator.init(publicKey:)), secureCookies: tls)
         var logger = Logger(label: "coffer-kbs", factory: StandardErrorLogHandler.init)
         logger.logLevel = .warning
@@ -64,5 +66,25 @@ public struct KBSService: Sendable {
             throw error
         }
         await store.close()
+    }
+
+    /// What the stored policies mean, said at start-up (decision 0019): a policy that names no
+    /// workload (stored by an older Coffer) is refused — every decision it covers is denied until
+    /// a corrected one is set through the admin API — and the explicit "any" flags are warnings.
+    static func policyReport(_ store: any KBSStore) async -> [String] {
+        var lines: [String] = []
+        if let attestation = try? await store.attestationPolicy() {
+            if let entry = attestation.invalidEntry() {
+                lines.append("error: stored attestation policy refused: \(entry); attestations it covers are denied until a corrected policy is set")
+            }
+            lines += attestation.explicitAnyWarnings().map { "warning: " + $0 }
+        }
+        if let resource = try? await store.resourcePolicy() {
+            if let entry = resource.invalidEntry() {
+                lines.append("error: stored resource policy refused: \(entry); requests it covers are denied until a corrected policy is set")
+            }
+            lines += resource.explicitAnyWarnings().map { "warning: " + $0 }
+        }
+        return lines
     }
 }

@@ -9,18 +9,24 @@ public struct TEEAttestationPolicy: Codable, Sendable, Equatable {
     /// Claim name (as `Claims.measurements` names it) → accepted values (lower-case hex).
     public var referenceValues: [String: [String]]
     public var allowDebug: Bool
+    /// `accept_any_measurement`: admit any genuine TEE of this kind whatever it runs. An entry
+    /// must name `reference_values` or set this, visibly (decision 0019).
+    public var acceptAnyMeasurement: Bool
 
     public init(tcbStatuses: [TCBStatus] = [.upToDate], allowedAdvisoryIDs: [String] = [],
-                referenceValues: [String: [String]] = [:], allowDebug: Bool = false) {
+                referenceValues: [String: [String]] = [:], allowDebug: Bool = false,
+                acceptAnyMeasurement: Bool = false) {
         self.tcbStatuses = tcbStatuses
         self.allowedAdvisoryIDs = allowedAdvisoryIDs
         self.referenceValues = referenceValues
         self.allowDebug = allowDebug
+        self.acceptAnyMeasurement = acceptAnyMeasurement
     }
 
     enum CodingKeys: String, CodingKey {
         case tcbStatuses = "tcb_statuses", allowedAdvisoryIDs = "allowed_advisory_ids"
         case referenceValues = "reference_values", allowDebug = "allow_debug"
+        case acceptAnyMeasurement = "accept_any_measurement"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -29,6 +35,7 @@ public struct TEEAttestationPolicy: Codable, Sendable, Equatable {
         allowedAdvisoryIDs = try c.decodeIfPresent([String].self, forKey: .allowedAdvisoryIDs) ?? []
         referenceValues = try c.decodeIfPresent([String: [String]].self, forKey: .referenceValues) ?? [:]
         allowDebug = try c.decodeIfPresent(Bool.self, forKey: .allowDebug) ?? false
+        acceptAnyMeasurement = try c.decodeIfPresent(Bool.self, forKey: .acceptAnyMeasurement) ?? false
     }
 }
 
@@ -65,9 +72,20 @@ public struct AttestationPolicy: Codable, Sendable, Equatable {
                           actual: advisory, reason: "the platform is affected by an advisory the policy does not accept")
         }
         /// Security: a debuggable enclave or guest is readable by the host, so it never gets secrets
-        /// unless the policy opts in by name.
-        if !policy.allowDebug, claims.details["debug"] == "true" {
-            return Denial(claim: "debug", expected: "false", actual: "true", reason: "debug-mode TEE refused")
+        /// unless the policy opts in by name. Fail closed: only an explicit "false" passes — an
+        /// absent or unexpected `debug` claim is refused too. (Sample evidence has no debug
+        /// attribute; it protects nothing anyway and passes only under `--dev`.)
+        if !policy.allowDebug, claims.tee != .sample, claims.details["debug"] != "false" {
+            let actual = claims.details["debug"] ?? "absent"
+            return Denial(claim: "debug", expected: "false", actual: actual,
+                          reason: actual == "true" ? "debug-mode TEE refused" : "the evidence does not say the TEE is not in debug mode")
+        }
+        /// Security: an entry naming no reference values would admit every genuine TEE of its kind,
+        /// whatever it runs. The admin API refuses such a policy; a stored one (older Coffer) is
+        /// refused here too, unless it says `accept_any_measurement` explicitly.
+        if let entry = policy.missingReferenceValues(tee: tee) {
+            return Denial(claim: "reference_values", expected: "an attestation policy entry naming reference values (or accept_any_measurement)",
+                          actual: "none", reason: "\(entry): refused (fail closed)")
         }
         for name in policy.referenceValues.keys.sorted() {
             let accepted = (policy.referenceValues[name] ?? []).map { $0.lowercased() }

@@ -11,18 +11,30 @@ public struct ResourceRule: Codable, Sendable, Equatable {
     /// them: SNP and sample `host_data`, TDX `mr_config_id`, SGX `config_id`, zero-padded to the
     /// field. Matched exactly (see `ImageID`); the admin API refuses any other form.
     public var imageIDs: [String]?
+    /// `any_workload`: admit every workload that passed attestation. A rule must name
+    /// `image_ids` or `measurements` or set this, visibly (decision 0019).
+    public var anyWorkload: Bool?
 
-    public init(resources: [String], tees: [String]? = nil, measurements: [String: [String]]? = nil, imageIDs: [String]? = nil) {
+    public init(resources: [String], tees: [String]? = nil, measurements: [String: [String]]? = nil, imageIDs: [String]? = nil,
+                anyWorkload: Bool? = nil) {
         self.resources = resources
         self.tees = tees
         self.measurements = measurements
         self.imageIDs = imageIDs
+        self.anyWorkload = anyWorkload
     }
 
-    enum CodingKeys: String, CodingKey { case resources, tees, measurements, imageIDs = "image_ids" }
+    enum CodingKeys: String, CodingKey { case resources, tees, measurements, imageIDs = "image_ids", anyWorkload = "any_workload" }
 
-    /// The first claim of `claims` this rule does not admit, or nil if it admits them all.
-    func mismatch(_ claims: Claims) -> Denial? {
+    /// The first claim of `claims` this rule (number `index`) does not admit, or nil if it admits them all.
+    func mismatch(_ claims: Claims, index: Int) -> Denial? {
+        /// Security: a rule naming no workload would hand its resources to every attested TEE
+        /// anywhere (`["*"]` + `{"tdx":{}}` = every TDX VM). The admin API refuses it; one stored
+        /// by an older Coffer is denied here, unless it says `any_workload` explicitly.
+        if let missing = missingWorkload(index: index) {
+            return Denial(claim: "workload", expected: "a resource rule naming image_ids or measurements (or any_workload)",
+                          actual: "none", reason: "\(missing): refused (fail closed)")
+        }
         if let tees, !tees.contains(claims.tee.rawValue) {
             return Denial(claim: "tee", expected: "one of [\(tees.joined(separator: ", "))]", actual: claims.tee.rawValue,
                           reason: "resource policy does not admit this TEE")
@@ -53,10 +65,18 @@ public struct ResourcePolicy: Codable, Sendable, Equatable {
 
     public init(rules: [ResourceRule] = []) { self.rules = rules }
 
-    /// The first entry an operator must fix before the policy can be set, or nil: every image id
-    /// must be a full 64-hex digest (`ImageID`). The admin API refuses the policy naming it.
+    /// The first entry an operator must fix before the policy can be set, or nil: every rule
+    /// names its workloads (or says `any_workload`), and every image id is a full 64-hex digest
+    /// (`ImageID`). The admin API refuses the policy naming it.
     public func invalidEntry() -> String? {
         for (index, rule) in rules.enumerated() {
+            if let missing = rule.missingWorkload(index: index) { return missing }
+            if rule.anyWorkload == true, rule.namesWorkload {
+                return "rules[\(index)] sets any_workload and names image_ids or measurements: choose one"
+            }
+            for name in (rule.measurements ?? [:]).keys.sorted() where rule.measurements?[name]?.isEmpty ?? true {
+                return "rules[\(index)].measurements.\(name) is empty: it would match nothing; list the accepted values"
+            }
             for id in rule.imageIDs ?? [] where ImageID.normalize(id) == nil {
                 return "rules[\(index)].image_ids: \"\(id.prefix(80))\" is not a full image id (64 hex digits, optionally sha256:-prefixed; prefixes are not accepted)"
             }
@@ -67,14 +87,14 @@ public struct ResourcePolicy: Codable, Sendable, Equatable {
     /// Allowed if some rule covering `path` admits the claims; otherwise the denial of the first
     /// covering rule (or "no rule covers this path"). Default: nothing is readable.
     public func evaluate(path: String, claims: Claims) -> Denial? {
-        let covering = rules.filter { rule in rule.resources.contains { Glob.matches($0, path) } }
+        let covering = rules.enumerated().filter { _, rule in rule.resources.contains { Glob.matches($0, path) } }
         guard !covering.isEmpty else {
             return Denial(claim: "resource", expected: "a resource-policy rule covering \(path)", actual: path,
                           reason: "no resource-policy rule allows this path")
         }
         var first: Denial?
-        for rule in covering {
-            guard let denial = rule.mismatch(claims) else { return nil }
+        for (index, rule) in covering {
+            guard let denial = rule.mismatch(claims, index: index) else { return nil }
             if first == nil { first = denial }
         }
         return first

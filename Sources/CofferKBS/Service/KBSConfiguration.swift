@@ -10,15 +10,18 @@ public struct KBSConfiguration: Sendable {
     /// How long a session (and its cookie) lives from `auth`.
     public var sessionLifetime: TimeInterval
     public var tokenLifetime: TimeInterval
-    public var maxSessions: Int
+    /// How many sessions the broker holds, and how many of them may be unauthenticated, in
+    /// total and per source address (`SessionLimits`, decision 0019).
+    public var sessionLimits: SessionLimits
 
     public init(devMode: Bool = false, trust: TrustAnchors = TrustAnchors(), nonceLifetime: TimeInterval = 60,
-                sessionLifetime: TimeInterval = 300, tokenLifetime: TimeInterval = 300, maxSessions: Int = 100_000) {
+                sessionLifetime: TimeInterval = 300, tokenLifetime: TimeInterval = 300,
+                sessionLimits: SessionLimits = SessionLimits()) {
         self.devMode = devMode
         self.trust = trust
         self.nonceLifetime = nonceLifetime
         self.sessionLifetime = sessionLifetime
         self.tokenLifetime = tokenLifetime
-        self.maxSessions = maxSessions
+        self.sessionLimits = sessionLimits
     }
 }

@@ -16,13 +16,14 @@ public final class KeyBroker: Sendable {
         self.configuration = configuration
         self.store = store
         self.signingKey = signingKey
-        sessions = SessionTable(capacity: configuration.maxSessions)
+        sessions = SessionTable(limits: configuration.sessionLimits)
     }
 
     public var publicKey: P256.Signing.PublicKey { signingKey.publicKey }
 
-    /// `POST /auth`: a new session and its challenge.
-    public func auth(_ request: KBSRequest, now: Date) throws(KBSFailure) -> (session: String, challenge: KBSChallenge) {
+    /// `POST /auth`: a new session and its challenge. `source` is the client's address (the
+    /// connection's remote IP), by which unauthenticated sessions are bounded.
+    public func auth(_ request: KBSRequest, source: String = "", now: Date) throws(KBSFailure) -> (session: String, challenge: KBSChallenge) {
         guard request.version == KBSProtocol.version else {
             throw .badRequest("protocol version \"\(request.version.prefix(32))\" is not supported: this KBS speaks \(KBSProtocol.version)")
         }
@@ -35,9 +36,9 @@ public final class KeyBroker: Sendable {
         let id = Self.randomToken(16)
         let nonce = Data(Self.randomBytes(32)).base64EncodedString()
         let session = Session(id: id, tee: tee, hash: hash, expiry: now.addingTimeInterval(configuration.sessionLifetime),
-                              state: .challenged(nonce: nonce, nonceExpiry: now.addingTimeInterval(configuration.nonceLifetime)))
+                              state: .challenged(nonce: nonce, nonceExpiry: now.addingTimeInterval(configuration.nonceLifetime)), source: source)
         guard sessions.insert(session, now: now) else {
-            throw KBSFailure(status: 503, kind: "Busy", detail: "too many open sessions; retry later")
+            throw KBSFailure(status: 503, kind: "Busy", detail: "too many attested sessions open; retry later")
         }
         return (id, KBSChallenge(nonce: nonce, extraParams: .object([KBSProtocol.selectedHashAlgorithmKey: .string(hash.rawValue)])))
     }
@@ -65,6 +66,7 @@ public final class KeyBroker: Sendable {
             sessions.update(id, state: .attested(claims: claims, claimsDigest: digest, teePubkey: attestation.runtimeData.teePubkey))
             return (token, session.expiry)
         } catch {
+            sessions.update(id, state: .refused)
             await audit(Decision(time: now, session: id, tee: session.tee.rawValue, claimsDigest: error.claimsDigest,
                                  action: "attest", allowed: false, reason: error.failure.detail, denial: error.failure.denial))
             throw error.failure
