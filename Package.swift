@@ -83,10 +83,12 @@ let package = Package(
         .executableTarget(name: "kbs-bench", dependencies: ["CofferKBS", "CofferCore", crypto], path: "Benchmarks/KBSBench"),
         .executableTarget(name: "boot-bench", dependencies: ["CofferCore"], path: "Benchmarks/BootBench"),
 
-        // MARK: Fuzzing (`make fuzz` builds it with -sanitize=fuzzer; a plain build replays files)
+        // MARK: Fuzzing (`make fuzz` builds them with -sanitize=fuzzer; a plain build replays files)
         .systemLibrary(name: "CLibFuzzer", path: "Fuzz/CLibFuzzer"),
         .executableTarget(
             name: "evidence-fuzz", dependencies: ["CofferEvidence", "CofferVerifier", "CLibFuzzer"], path: "Fuzz/EvidenceFuzz"),
+        .executableTarget(name: "wire-fuzz", dependencies: ["CofferWire", "CofferCore", "CLibFuzzer"], path: "Fuzz/WireFuzz"),
+        .executableTarget(name: "kbs-fuzz", dependencies: ["CofferKBS", "CofferVerifier", "CLibFuzzer", crypto], path: "Fuzz/KBSFuzz"),
 
         // MARK: Tests
         .target(name: "CofferTestSupport", path: "Tests/CofferTestSupport"),
