@@ -33,13 +33,19 @@ demo: build agent
 bench: deps
 	scripts/bench
 
-# libFuzzer over the evidence and collateral parsers for FUZZ_SECONDS; fails on a crash or a hang.
-# A separate scratch path keeps the instrumented build apart from the normal one.
+# libFuzzer over the parsers that face hostile peers, each target for FUZZ_SECONDS; fails on a
+# crash or a hang. evidence-fuzz: evidence and collateral; wire-fuzz: the host-guest frame decoder,
+# every message and the kernel command-line arguments; kbs-fuzz: the key broker's JSON, messages,
+# JWS/JWE, JWK and init-data. A separate scratch path keeps the instrumented build apart from the
+# normal one. Findings: .build-fuzz/findings/<target>/ (replay with .build/debug/<target> FILE).
 FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?= evidence-fuzz wire-fuzz kbs-fuzz
+FUZZ_FLAGS = -Xswiftc -sanitize=fuzzer -Xswiftc -parse-as-library -Xswiftc -DCOFFER_FUZZ
 fuzz: deps
-	$(SWIFT) build --scratch-path .build-fuzz -c debug --product evidence-fuzz \
-		-Xswiftc -sanitize=fuzzer -Xswiftc -parse-as-library -Xswiftc -DCOFFER_FUZZ
-	Fuzz/run-evidence-fuzz .build-fuzz/debug/evidence-fuzz $(FUZZ_SECONDS)
+	for target in $(FUZZ_TARGETS); do \
+		$(SWIFT) build --scratch-path .build-fuzz -c debug --product $$target $(FUZZ_FLAGS) || exit 1; \
+	done
+	Fuzz/run-fuzz $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 clean:
 	rm -rf .build .build-fuzz .build-agent .build-vm
