@@ -110,4 +110,13 @@ import Testing
         let none = try JSONDecoder().decode(AttestationPolicy.self, from: Data(#"{"tees":{"snp":{"accept_any_measurement":true}}}"#.utf8))
         #expect(none.snpVerificationOptions.minimumTCB == nil && none.tees["snp"]?.maxVMPL == nil)
     }
+
+    @Test func snpFieldsOnlyOnTheSNPEntryAndAVMPLFromZeroToThree() {
+        let minimum = SNPMinimumTCB(bootloader: 2, tee: 0, snp: 5, microcode: 68)
+        #expect(AttestationPolicy(tees: ["snp": TEEAttestationPolicy(acceptAnyMeasurement: true, minTCB: minimum, maxVMPL: 3)]).invalidEntry() == nil)
+        #expect(AttestationPolicy(tees: ["tdx": TEEAttestationPolicy(acceptAnyMeasurement: true, minTCB: minimum)]).invalidEntry()?.contains("tees.tdx sets min_tcb") == true)
+        #expect(AttestationPolicy(tees: ["sgx": TEEAttestationPolicy(acceptAnyMeasurement: true, maxVMPL: 0)]).invalidEntry()?.contains("tees.sgx sets max_vmpl") == true)
+        #expect(AttestationPolicy(tees: ["snp": TEEAttestationPolicy(acceptAnyMeasurement: true, maxVMPL: 4)]).invalidEntry()?.contains("max_vmpl 4") == true)
+        #expect(AttestationPolicy(tees: ["snp": TEEAttestationPolicy(acceptAnyMeasurement: true, maxVMPL: -1)]).invalidEntry() != nil)
+    }
 }

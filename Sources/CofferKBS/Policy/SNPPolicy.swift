@@ -47,3 +47,17 @@ extension TEEAttestationPolicy {
         return nil
     }
 }
+
+extension TEEAttestationPolicy {
+    /// Why this entry's SNP-only fields are wrong, or nil: `min_tcb`/`max_vmpl` on another TEE
+    /// would read as enforced while doing nothing, and a VMPL outside 0–3 names no privilege level.
+    func invalidSNPFields(tee: String) -> String? {
+        guard tee == TEEType.snp.rawValue else {
+            if minTCB != nil { return "tees.\(tee) sets min_tcb: only the snp entry takes it (Intel evidence has its TCB Info)" }
+            if maxVMPL != nil { return "tees.\(tee) sets max_vmpl: only the snp entry takes it" }
+            return nil
+        }
+        if let maxVMPL, !(0...3).contains(maxVMPL) { return "tees.snp.max_vmpl \(maxVMPL) is not a VMPL: use 0 to 3" }
+        return nil
+    }
+}
