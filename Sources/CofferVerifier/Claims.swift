@@ -11,7 +11,8 @@ public enum TEEType: String, Sendable, Codable, CaseIterable {
 
 /// The platform TCB status a verifier assigns, as Intel's TCB Info names it.
 ///
-/// SNP evidence that meets its VCEK/VLEK TCB is reported as `upToDate`; sample evidence has none.
+/// SNP evidence is `upToDate` only when its REPORTED_TCB meets a minimum the caller names
+/// (`outOfDate` below it) and `notEvaluated` when none was named (decision 0020); sample evidence has none.
 public enum TCBStatus: String, Sendable, Codable, CaseIterable {
     case upToDate = "UpToDate"
     case swHardeningNeeded = "SWHardeningNeeded"
@@ -20,6 +21,9 @@ public enum TCBStatus: String, Sendable, Codable, CaseIterable {
     case outOfDate = "OutOfDate"
     case outOfDateConfigurationNeeded = "OutOfDateConfigurationNeeded"
     case revoked = "Revoked"
+    /// Coffer's own: nothing said what TCB is current, so the verifier vouches for none. Intel
+    /// collateral never carries it (decoding refuses it there); default policies refuse it.
+    case notEvaluated = "NotEvaluated"
 }
 
 /// What a verifier vouches for once every check passed.

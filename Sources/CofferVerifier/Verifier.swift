@@ -20,10 +20,12 @@ public struct TrustAnchors: Sendable {
 }
 
 /// One entry point for every evidence kind: evidence + collateral + time in, claims or a typed
-/// failure out. Nothing here reads a clock, a file or the network.
+/// failure out. Nothing here reads a clock, a file or the network. `snp` is the caller's minimum
+/// TCB for SEV-SNP evidence (ignored for other kinds; decision 0020).
 public enum Verifier {
     public static func verify(
-        evidence: [UInt8], collateral: Data?, at date: Date, trust: TrustAnchors = TrustAnchors()
+        evidence: [UInt8], collateral: Data?, at date: Date, trust: TrustAnchors = TrustAnchors(),
+        snp: SNPVerificationOptions = SNPVerificationOptions()
     ) -> Result<Claims, VerificationFailure> {
         guard let kind = EvidenceKind.detect(evidence) else {
             return .failure(.init(.malformedEvidence,
@@ -41,7 +43,7 @@ public enum Verifier {
             guard let collateral else {
                 return .failure(.init(.malformedCollateral, "an SEV-SNP report needs its VCEK/VLEK and ASK/ARK chain: pass --collateral (JSON) or --vcek and --cert-chain"))
             }
-            return SNPVerifier.verify(report: evidence, collateralJSON: collateral, at: date, trustedARKs: trust.amdARKs)
+            return SNPVerifier.verify(report: evidence, collateralJSON: collateral, at: date, trustedARKs: trust.amdARKs, options: snp)
         case .sample:
             guard !trust.sampleSigners.isEmpty else {
                 return .failure(.init(.certificateChain,

@@ -28,6 +28,8 @@ struct AttestCommand: ParsableCommand {
         @Option(help: "Trust this Intel root (PEM) instead of the built-in Intel SGX Root CA.") var intelRoot: String?
         @Option(help: "Also trust this AMD ARK certificate (PEM).") var amdArk: [String] = []
         @Option(help: "Trust sample evidence signed by this launcher public key (Ed25519 PEM).") var sampleSigner: [String] = []
+        @Option(help: ArgumentHelp("SNP: the lowest TCB to call UpToDate, bootloader=N,tee=N,snp=N,microcode=N (without it the status is NotEvaluated).",
+                                   valueName: "spls")) var snpMinTcb: String?
         @Option(help: "text or json") var format: OutputFormat = .text
 
         func run() throws {
@@ -55,7 +57,13 @@ struct AttestCommand: ParsableCommand {
                     }
                     trust.sampleSigners.append(key)
                 }
-                let result = Verifier.verify(evidence: bytes, collateral: collateralData, at: time, trust: trust)
+                var snp = SNPVerificationOptions()
+                if let snpMinTcb {
+                    do { snp.minimumTCB = try SNPTCBVersion(parsingComponents: snpMinTcb) } catch {
+                        throw CofferError(.invalidInput, "--snp-min-tcb: \((error as? VerificationFailure)?.message ?? "\(error)")")
+                    }
+                }
+                let result = Verifier.verify(evidence: bytes, collateral: collateralData, at: time, trust: trust, snp: snp)
                 try AttestationReport(result: result, at: time).print(format)
                 if case .failure = result { throw ExitCode.failure }
             }
@@ -177,7 +185,7 @@ struct AttestationReport: Encodable {
             Swift.print("WARNING: \(claims.details["warning"] ?? "not hardware-backed"): this is not a confidential workload")
         }
         var rows: [(String, String)] = [
-            ("tcb_status", claims.tcbStatus?.rawValue ?? "none"),
+            ("tcb_status", Self.status(claims.tcbStatus)),
             ("advisories", claims.advisoryIDs.isEmpty ? "none" : claims.advisoryIDs.joined(separator: ", ")),
         ]
         rows += claims.measurements.sorted { $0.key < $1.key }
@@ -187,5 +195,12 @@ struct AttestationReport: Encodable {
         for (key, value) in rows {
             Swift.print("  \(key.padding(toLength: width, withPad: " ", startingAt: 0))  \(value)")
         }
+    }
+
+    /// Says why a status is NotEvaluated, so no one reads a verified SNP report as patched.
+    static func status(_ status: TCBStatus?) -> String {
+        guard let status else { return "none" }
+        guard status == .notEvaluated else { return status.rawValue }
+        return "NotEvaluated (not evaluated: no minimum TCB given; pass --snp-min-tcb bootloader=N,tee=N,snp=N,microcode=N)"
     }
 }

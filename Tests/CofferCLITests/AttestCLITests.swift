@@ -5,7 +5,6 @@ import CofferTestSupport
 /// `coffer attest verify` on the real vectors in ../shared/vectors, through the real executable.
 @Suite struct AttestCLITests {
     let coffer = Repository.executable("coffer")
-    let vectors = Repository.vectors
 
     struct Report: Decodable {
         struct Claims: Decodable {
@@ -32,7 +31,7 @@ import CofferTestSupport
     }
 
     func dcap(_ name: String, at: String) throws -> (Int32, Report) {
-        try verify(["--evidence", "\(vectors)/\(name)/quote.bin", "--collateral", "\(vectors)/\(name)/collateral.json", "--at", at])
+        try verify(["--evidence", try Vectors.path("\(name)/quote.bin"), "--collateral", try Vectors.path("\(name)/collateral.json"), "--at", at])
     }
 
     @Test func sgxVectorOutcomesAtEachTime() throws {
@@ -67,22 +66,41 @@ import CofferTestSupport
 
     @Test func snpVectorsWithVCEKAndVLEK() throws {
         let (vcekStatus, vcek) = try verify([
-            "--evidence", "\(vectors)/snp/milan-vcek-report.bin", "--vcek", "\(vectors)/snp/milan-vcek.der",
-            "--cert-chain", "\(vectors)/snp/milan-ask-ark.pem", "--at", "2025-01-01T00:00:00Z",
+            "--evidence", try Vectors.path("snp/milan-vcek-report.bin"), "--vcek", try Vectors.path("snp/milan-vcek.der"),
+            "--cert-chain", try Vectors.path("snp/milan-ask-ark.pem"), "--at", "2025-01-01T00:00:00Z",
         ])
         #expect(vcekStatus == 0 && vcek.claims?.tee == "snp" && vcek.claims?.details["signing_key"] == "vcek")
-        let vlekArgs = ["--evidence", "\(vectors)/snp/milan-vlek-report.bin", "--vcek", "\(vectors)/snp/milan-vlek.der",
-            "--cert-chain", "\(vectors)/snp/milan-ask-ark-asvk.pem"]
+        let vlekArgs = ["--evidence", try Vectors.path("snp/milan-vlek-report.bin"), "--vcek", try Vectors.path("snp/milan-vlek.der"),
+            "--cert-chain", try Vectors.path("snp/milan-ask-ark-asvk.pem")]
         let (vlekStatus, vlek) = try verify(vlekArgs + ["--at", "2025-06-01T00:00:00Z"])
         #expect(vlekStatus == 0 && vlek.claims?.details["signing_key"] == "vlek")
         let (lateStatus, late) = try verify(vlekArgs + ["--at", "2026-01-01T00:00:00Z"])
         #expect(lateStatus == 1 && late.failure?.check == "expired")
         // The VLEK report against a chain without the ASVK: nothing leads from the VLEK to the ARK.
         let (swapStatus, swapped) = try verify([
-            "--evidence", "\(vectors)/snp/milan-vlek-report.bin", "--vcek", "\(vectors)/snp/milan-vlek.der",
-            "--cert-chain", "\(vectors)/snp/milan-ask-ark.pem", "--at", "2025-06-01T00:00:00Z",
+            "--evidence", try Vectors.path("snp/milan-vlek-report.bin"), "--vcek", try Vectors.path("snp/milan-vlek.der"),
+            "--cert-chain", try Vectors.path("snp/milan-ask-ark.pem"), "--at", "2025-06-01T00:00:00Z",
         ])
         #expect(swapStatus == 1 && swapped.failure?.check == "certificate-chain")
+    }
+
+    /// Decision 0020: the SNP TCB status is NotEvaluated unless --snp-min-tcb names a minimum;
+    /// REPORTED_TCB of the VCEK vector is bootloader 2, tee 0, snp 5, microcode 68.
+    @Test func snpTCBStatusNeedsAMinimum() throws {
+        let args = ["--evidence", try Vectors.path("snp/milan-vcek-report.bin"), "--vcek", try Vectors.path("snp/milan-vcek.der"),
+                    "--cert-chain", try Vectors.path("snp/milan-ask-ark.pem"), "--at", "2025-01-01T00:00:00Z"]
+        let (plainStatus, plain) = try verify(args)
+        #expect(plainStatus == 0 && plain.claims?.tcb_status == "NotEvaluated")
+        let text = try run(coffer, ["attest", "verify"] + args, environment: ["COFFER_HOME": "/nonexistent"])
+        #expect(text.status == 0 && text.stdout.contains("NotEvaluated (not evaluated: no minimum TCB given; pass --snp-min-tcb"), "\(text.stdout)")
+        let (equalStatus, equal) = try verify(args + ["--snp-min-tcb", "bootloader=2,tee=0,snp=5,microcode=68"])
+        #expect(equalStatus == 0 && equal.claims?.tcb_status == "UpToDate")
+        let (belowStatus, below) = try verify(args + ["--snp-min-tcb", "bootloader=1,tee=0,snp=4,microcode=60"])
+        #expect(belowStatus == 0 && below.claims?.tcb_status == "UpToDate")
+        let (aboveStatus, above) = try verify(args + ["--snp-min-tcb", "bootloader=2,tee=0,snp=5,microcode=69"])
+        #expect(aboveStatus == 0 && above.claims?.tcb_status == "OutOfDate")
+        let bad = try run(coffer, ["attest", "verify"] + args + ["--snp-min-tcb", "bootloader=2,tee=0"], environment: ["COFFER_HOME": "/nonexistent"])
+        #expect(bad.status != 0 && bad.stderr.contains("--snp-min-tcb") && bad.stderr.contains("snp, microcode"), "\(bad.stderr)")
     }
 
     @Test func sampleEvidenceNeedsANamedSignerAndSaysItIsNotHardware() throws {
@@ -118,10 +136,10 @@ import CofferTestSupport
         #expect(badTime.status != 0 && badTime.stderr.hasPrefix("coffer: --at yesterday: expected Unix seconds"))
         try dir.write("bad.json", "{\"pck_crl\": 5}")
         let (collStatus, badCollateral) = try verify([
-            "--evidence", "\(vectors)/sgx-dcap/quote.bin", "--collateral", dir.file("bad.json"), "--at", "1750600000",
+            "--evidence", try Vectors.path("sgx-dcap/quote.bin"), "--collateral", dir.file("bad.json"), "--at", "1750600000",
         ])
         #expect(collStatus == 1 && badCollateral.failure?.check == "malformed-collateral")
-        let (noCollStatus, noCollateral) = try verify(["--evidence", "\(vectors)/sgx-dcap/quote.bin"])
+        let (noCollStatus, noCollateral) = try verify(["--evidence", try Vectors.path("sgx-dcap/quote.bin")])
         #expect(noCollStatus == 1 && noCollateral.failure?.message.contains("--collateral") == true)
     }
 }

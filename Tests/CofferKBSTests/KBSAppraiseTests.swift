@@ -115,7 +115,7 @@ import Testing
         let server = try KBSServerProcess(dev: false)
         try await Self.setPolicy(server, AttestationPolicy(tees: ["tdx": TEEAttestationPolicy(referenceValues: ["mr_td": [Self.mrTD]])]))
         let adminKey = try server.home.write("admin.key", server.adminKey.pemRepresentation, mode: 0o600)
-        let vector = Repository.vectors + "/tdx-dcap"
+        let vector = try Vectors.path("tdx-dcap")
         func appraise(_ time: Int) throws -> CommandResult {
             try run(Repository.executable("coffer"), ["kbs", "admin", "appraise", "--url", server.url, "--key", adminKey, "--cacert", server.certificatePath,
                                                       "--tee", "tdx", "--evidence", vector + "/quote.bin", "--collateral", vector + "/collateral.json",

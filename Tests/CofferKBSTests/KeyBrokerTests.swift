@@ -103,9 +103,8 @@ import Testing
 /// They cannot bind a nonce of ours; `appraise` is the decision after the binding check.
 @Suite struct VectorPolicyTests {
     static func primary(_ name: String) throws -> JSONValue {
-        let dir = Repository.vectors + "/" + name
-        let quote = try Data(contentsOf: URL(fileURLWithPath: dir + "/quote.bin"))
-        let collateral = try JSONDecoder().decode(JSONValue.self, from: Data(contentsOf: URL(fileURLWithPath: dir + "/collateral.json")))
+        let quote = try Vectors.data(name + "/quote.bin")
+        let collateral = try JSONDecoder().decode(JSONValue.self, from: Vectors.data(name + "/collateral.json"))
         return .object(["quote": .string(quote.base64EncodedString()), "collateral": collateral])
     }
     let valid = Date(timeIntervalSince1970: 1_750_600_000)

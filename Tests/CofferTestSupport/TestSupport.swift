@@ -97,9 +97,6 @@ public enum Repository {
         return "."
     }
 
-    /// ../shared/vectors beside the repository, as CI lays it out.
-    public static var vectors: String { ((root() as NSString).deletingLastPathComponent as NSString).appendingPathComponent("shared/vectors") }
-
     /// A built executable of this package (tests run after `swift build --build-tests`).
     public static func executable(_ name: String) -> String {
         let here = (CommandLine.arguments[0] as NSString).deletingLastPathComponent
@@ -108,6 +105,38 @@ public enum Repository {
             if FileManager.default.isExecutableFile(atPath: path) { return path }
         }
         return "\(root())/.build/debug/\(name)"
+    }
+}
+
+/// The real test vectors (quotes, reports, collateral, certificates) in ../shared/vectors, beside
+/// the checkout as CI lays it out. Every test that needs one goes through here, so a missing
+/// vector fails the test with the exact path expected instead of a bare "file not found".
+public enum Vectors {
+    /// The directory: `shared/vectors` in the parent of the repository root.
+    public static var directory: String {
+        ((Repository.root() as NSString).deletingLastPathComponent as NSString).appendingPathComponent("shared/vectors")
+    }
+
+    /// The path of `relative` (e.g. "snp/milan-vcek.der"), which must exist.
+    public static func path(_ relative: String) throws -> String {
+        let path = relative.isEmpty ? directory : "\(directory)/\(relative)"
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw TestFailure("""
+                test vector missing: expected \(path) — the ../shared directory (with vectors/) must sit \
+                beside the checkout at \(Repository.root()), as CI lays it out
+                """)
+        }
+        return path
+    }
+
+    public static func data(_ relative: String) throws -> Data {
+        try Data(contentsOf: URL(fileURLWithPath: try path(relative)))
+    }
+
+    public static func bytes(_ relative: String) throws -> [UInt8] { Array(try data(relative)) }
+
+    public static func text(_ relative: String) throws -> String {
+        try String(decoding: data(relative), as: UTF8.self)
     }
 }
 

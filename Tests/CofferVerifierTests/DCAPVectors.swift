@@ -1,22 +1,12 @@
 import CofferCore
 import CofferEvidence
+import CofferTestSupport
 import Foundation
 @testable import CofferVerifier
 
-/// Locates ../shared/vectors from the repository root (the directory holding Package.swift).
+/// The DCAP vectors of ../shared/vectors, through `Vectors` (which names a missing file's path).
 enum DCAPVectors {
-    static let directory: URL = {
-        var url = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        while url.path != "/" {
-            if FileManager.default.fileExists(atPath: url.appendingPathComponent("Package.swift").path) { break }
-            url.deleteLastPathComponent()
-        }
-        return url.appendingPathComponent("../shared/vectors").standardizedFileURL
-    }()
-
-    static func bytes(_ path: String) throws -> [UInt8] {
-        Array(try Data(contentsOf: directory.appendingPathComponent(path)))
-    }
+    static func bytes(_ path: String) throws -> [UInt8] { try Vectors.bytes(path) }
 
     static func quote(_ name: String) throws -> [UInt8] { try bytes("\(name)/quote.bin") }
 

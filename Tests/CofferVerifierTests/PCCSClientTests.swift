@@ -1,3 +1,4 @@
+import CofferTestSupport
 import Foundation
 import Testing
 @testable import CofferVerifier
@@ -11,7 +12,7 @@ import Testing
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/pccs_server.py")
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", script.path, DCAPVectors.directory.appendingPathComponent(vector).path, tee]
+        process.arguments = ["python3", script.path, try Vectors.path(vector), tee]
         let output = Pipe()
         process.standardOutput = output
         try process.run()

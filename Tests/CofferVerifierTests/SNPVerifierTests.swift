@@ -1,5 +1,6 @@
 import CofferCore
 import CofferEvidence
+import CofferTestSupport
 @testable import CofferVerifier
 import Foundation
 import Testing
@@ -37,7 +38,7 @@ struct SNPVerifierTests {
         let v = try Self.vcek()
         let claims = try SNPVerifier.verify(report: v.report, collateral: v.collateral, at: SNPVectors.during).get()
         let report = try SNPReport(parsing: v.report)
-        #expect(claims.tee == .snp && claims.hardwareBacked && claims.tcbStatus == .upToDate)
+        #expect(claims.tee == .snp && claims.hardwareBacked && claims.tcbStatus == .notEvaluated)
         #expect(claims.measurements["measurement"] == Hex.encode(report.measurement))
         #expect(claims.measurements["chip_id"] == Hex.encode(report.chipID))
         #expect(claims.measurements["reported_tcb"] == "4405000000000002")
@@ -210,11 +211,88 @@ struct SNPVerifierTests {
     }
 }
 
+/// Decision 0020: a valid VCEK/VLEK proves which TCB the chip runs, not that it is current, so
+/// the status comes from a caller-named minimum and is `NotEvaluated` without one.
+@Suite("SEV-SNP TCB status against a minimum")
+struct SNPTCBStatusTests {
+    /// The four SPLs of `tcb` with `component` moved by `delta`.
+    static func moved(_ tcb: SNPTCBVersion, _ component: Int, by delta: Int) -> SNPTCBVersion {
+        var parts = [tcb.bootloader, tcb.tee, tcb.snp, tcb.microcode].map(Int.init)
+        parts[component] += delta
+        return SNPTCBVersion(bootloader: UInt8(parts[0]), tee: UInt8(parts[1]), snp: UInt8(parts[2]), microcode: UInt8(parts[3]))
+    }
+
+    static func status(_ v: SNPVerifierTests.Vector, minimum: SNPTCBVersion?) throws -> TCBStatus? {
+        try SNPVerifier.verify(report: v.report, collateral: v.collateral, at: SNPVectors.during,
+                               options: SNPVerificationOptions(minimumTCB: minimum)).get().tcbStatus
+    }
+
+    @Test("no minimum: NotEvaluated, never UpToDate", arguments: ["vcek", "vlek"])
+    func noMinimum(_ name: String) throws {
+        let v = try name == "vcek" ? SNPVerifierTests.vcek() : SNPVerifierTests.vlek()
+        #expect(try Self.status(v, minimum: nil) == .notEvaluated)
+        let viaDispatch = try Verifier.verify(evidence: v.report, collateral: try Self.bundle(v), at: SNPVectors.during).get()
+        #expect(viaDispatch.tcbStatus == .notEvaluated && viaDispatch.details["minimum_tcb"] == "none")
+    }
+
+    @Test("a minimum equal to or below REPORTED_TCB is UpToDate; one component above it is OutOfDate", arguments: ["vcek", "vlek"])
+    func againstMinimum(_ name: String) throws {
+        let v = try name == "vcek" ? SNPVerifierTests.vcek() : SNPVerifierTests.vlek()
+        let reported = try SNPReport(parsing: v.report).reportedTCB
+        #expect(try Self.status(v, minimum: reported) == .upToDate)
+        #expect(try Self.status(v, minimum: SNPTCBVersion(bootloader: 0, tee: 0, snp: 0, microcode: 0)) == .upToDate)
+        for component in 0..<4 {
+            let parts = [reported.bootloader, reported.tee, reported.snp, reported.microcode]
+            if parts[component] > 0 {
+                #expect(try Self.status(v, minimum: Self.moved(reported, component, by: -1)) == .upToDate, "component \(component) below")
+            }
+            if parts[component] < 255 {
+                #expect(try Self.status(v, minimum: Self.moved(reported, component, by: 1)) == .outOfDate, "component \(component) above")
+            }
+        }
+        // Through the one entry point, as the broker and the CLI call it.
+        let minimum = Self.moved(reported, 3, by: 1)
+        let claims = try Verifier.verify(evidence: v.report, collateral: try Self.bundle(v), at: SNPVectors.during,
+                                         snp: SNPVerificationOptions(minimumTCB: minimum)).get()
+        #expect(claims.tcbStatus == .outOfDate && claims.details["minimum_tcb"] == minimum.description)
+    }
+
+    @Test("the VCEK vector's REPORTED_TCB is bootloader 2, tee 0, snp 5, microcode 68")
+    func vcekComponents() throws {
+        let v = try SNPVerifierTests.vcek()
+        #expect(try Self.status(v, minimum: SNPTCBVersion(bootloader: 2, tee: 0, snp: 5, microcode: 68)) == .upToDate)
+        #expect(try Self.status(v, minimum: SNPTCBVersion(bootloader: 2, tee: 0, snp: 5, microcode: 69)) == .outOfDate)
+        #expect(try Self.status(v, minimum: SNPTCBVersion(bootloader: 2, tee: 1, snp: 5, microcode: 68)) == .outOfDate)
+        #expect(try Self.status(v, minimum: SNPTCBVersion(bootloader: 3, tee: 0, snp: 0, microcode: 0)) == .outOfDate)
+        #expect(try Self.status(v, minimum: SNPTCBVersion(bootloader: 0, tee: 0, snp: 6, microcode: 0)) == .outOfDate)
+    }
+
+    @Test("the component list parses only with all four components, each once, each 0 to 255")
+    func parsing() throws {
+        #expect(try SNPTCBVersion(parsingComponents: "bootloader=2,tee=0,snp=5,microcode=68") == SNPTCBVersion(bootloader: 2, tee: 0, snp: 5, microcode: 68))
+        #expect(try SNPTCBVersion(parsingComponents: "microcode=68, snp=5, tee=0, bootloader=2") == SNPTCBVersion(bootloader: 2, tee: 0, snp: 5, microcode: 68))
+        for bad in ["", "bootloader=2,tee=0,snp=5", "bootloader=2,tee=0,snp=5,microcode=256", "bootloader=2,tee=0,snp=5,microcode=-1",
+                    "bootloader=2,tee=0,snp=5,microcode=1,tee=1", "bootloader=2,tee=0,snp=5,fmc=1", "bootloader=2,tee=0,snp=5,microcode"] {
+            #expect(throws: VerificationFailure.self, "\(bad)") { try SNPTCBVersion(parsingComponents: bad) }
+        }
+    }
+
+    @Test("Intel collateral cannot name Coffer's NotEvaluated")
+    func notEvaluatedIsNotAnIntelStatus() throws {
+        #expect(throws: VerificationFailure.self) { try CollateralDecoding.status("NotEvaluated", field: "f") }
+        #expect(try CollateralDecoding.status("UpToDate", field: "f") == .upToDate)
+    }
+
+    static func bundle(_ v: SNPVerifierTests.Vector) throws -> Data {
+        try JSONSerialization.data(withJSONObject: ["vcek": Data(v.leaf).base64EncodedString(), "cert_chain": v.chainPEM])
+    }
+}
+
 @Suite("SEV-SNP checks in isolation")
 struct SNPCheckTests {
     @Test("only AMD's RSA-PSS profile is accepted: Intel's ECDSA root is refused by algorithm")
     func otherAlgorithmRefused() throws {
-        let intel = try Data(contentsOf: SNPVectors.directory.deletingLastPathComponent().appendingPathComponent("intel-sgx-root-ca.der"))
+        let intel = try Vectors.data("intel-sgx-root-ca.der")
         #expect {
             try AMDCertificate(derEncoded: Array(intel))
         } throws: { error in

@@ -12,21 +12,29 @@ public struct TEEAttestationPolicy: Codable, Sendable, Equatable {
     /// `accept_any_measurement`: admit any genuine TEE of this kind whatever it runs. An entry
     /// must name `reference_values` or set this, visibly (decision 0019).
     public var acceptAnyMeasurement: Bool
+    /// `min_tcb` (snp only): the lowest REPORTED_TCB the verifier calls `UpToDate`; without it
+    /// SNP evidence is `NotEvaluated` (decision 0020, Policy/SNPPolicy.swift).
+    public var minTCB: SNPMinimumTCB?
+    /// `max_vmpl` (snp only): the highest VMPL a report may come from; absent means 0.
+    public var maxVMPL: Int?
 
     public init(tcbStatuses: [TCBStatus] = [.upToDate], allowedAdvisoryIDs: [String] = [],
                 referenceValues: [String: [String]] = [:], allowDebug: Bool = false,
-                acceptAnyMeasurement: Bool = false) {
+                acceptAnyMeasurement: Bool = false, minTCB: SNPMinimumTCB? = nil, maxVMPL: Int? = nil) {
         self.tcbStatuses = tcbStatuses
         self.allowedAdvisoryIDs = allowedAdvisoryIDs
         self.referenceValues = referenceValues
         self.allowDebug = allowDebug
         self.acceptAnyMeasurement = acceptAnyMeasurement
+        self.minTCB = minTCB
+        self.maxVMPL = maxVMPL
     }
 
     enum CodingKeys: String, CodingKey {
         case tcbStatuses = "tcb_statuses", allowedAdvisoryIDs = "allowed_advisory_ids"
         case referenceValues = "reference_values", allowDebug = "allow_debug"
         case acceptAnyMeasurement = "accept_any_measurement"
+        case minTCB = "min_tcb", maxVMPL = "max_vmpl"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -36,6 +44,8 @@ public struct TEEAttestationPolicy: Codable, Sendable, Equatable {
         referenceValues = try c.decodeIfPresent([String: [String]].self, forKey: .referenceValues) ?? [:]
         allowDebug = try c.decodeIfPresent(Bool.self, forKey: .allowDebug) ?? false
         acceptAnyMeasurement = try c.decodeIfPresent(Bool.self, forKey: .acceptAnyMeasurement) ?? false
+        minTCB = try c.decodeIfPresent(SNPMinimumTCB.self, forKey: .minTCB)
+        maxVMPL = try c.decodeIfPresent(Int.self, forKey: .maxVMPL)
     }
 }
 
@@ -80,6 +90,7 @@ public struct AttestationPolicy: Codable, Sendable, Equatable {
             return Denial(claim: "debug", expected: "false", actual: actual,
                           reason: actual == "true" ? "debug-mode TEE refused" : "the evidence does not say the TEE is not in debug mode")
         }
+        if let denial = policy.vmplDenial(claims) { return denial }
         /// Security: an entry naming no reference values would admit every genuine TEE of its kind,
         /// whatever it runs. The admin API refuses such a policy; a stored one (older Coffer) is
         /// refused here too, unless it says `accept_any_measurement` explicitly.

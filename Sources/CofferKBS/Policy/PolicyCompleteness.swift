@@ -17,6 +17,7 @@ extension AttestationPolicy {
         for tee in tees.keys.sorted() {
             guard let entry = tees[tee] else { continue }
             if let missing = entry.missingReferenceValues(tee: tee) { return missing }
+            if let invalid = entry.invalidSNPFields(tee: tee) { return invalid }
             if entry.acceptAnyMeasurement, !entry.referenceValues.isEmpty {
                 return "tees.\(tee) sets accept_any_measurement and names reference_values: choose one"
             }

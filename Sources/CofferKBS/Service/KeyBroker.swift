@@ -100,7 +100,8 @@ public final class KeyBroker: Sendable {
         var trust = configuration.trust
         if !configuration.devMode { trust.sampleSigners = [] }
         let claims: Claims
-        switch Verifier.verify(evidence: input.bytes, collateral: input.collateral, at: time, trust: trust) {
+        /// The policy's SNP minimum TCB is the verifier's basis for UpToDate (decision 0020).
+        switch Verifier.verify(evidence: input.bytes, collateral: input.collateral, at: time, trust: trust, snp: policy.snpVerificationOptions) {
         case .success(let verified): claims = verified
         case .failure(let failure):
             if !configuration.devMode, EvidenceKind.detect(input.bytes) == .sample {

@@ -17,7 +17,8 @@ enum CollateralDecoding {
     }
 
     static func status(_ text: String, field: String) throws(VerificationFailure) -> TCBStatus {
-        guard let status = TCBStatus(rawValue: text) else {
+        /// `NotEvaluated` is Coffer's word for "no basis", never Intel's: collateral naming it is malformed.
+        guard let status = TCBStatus(rawValue: text), status != .notEvaluated else {
             throw VerificationFailure(.malformedCollateral, "\(field) \"\(text)\" is not a TCB status")
         }
         return status

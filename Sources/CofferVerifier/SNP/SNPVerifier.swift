@@ -9,13 +9,14 @@ import Foundation
 /// ARK → ASK/ASVK → VCEK/VLEK (RSA-PSS) ends in a pinned ARK; every certificate is valid at `at`;
 /// the report is signed by the leaf (ECDSA P-384, SHA-384 over bytes 0..<0x2A0); a VCEK's hwID is
 /// the report's CHIP_ID; the leaf's TCB equals REPORTED_TCB and does not exceed CURRENT_TCB.
+/// The TCB status is REPORTED_TCB against `options.minimumTCB` (`NotEvaluated` without one).
 public enum SNPVerifier {
     /// The report's SIGNATURE_ALGO 1 fixes the curve's scalar size: 48 bytes of each 72-byte field.
     static let scalarSize = 48
 
     public static func verify(
         report bytes: [UInt8], collateral: SNPCollateral, at date: Date,
-        trustedARKs: [AMDTrustAnchor] = AMDTrustAnchor.builtIn
+        trustedARKs: [AMDTrustAnchor] = AMDTrustAnchor.builtIn, options: SNPVerificationOptions = SNPVerificationOptions()
     ) -> Result<Claims, VerificationFailure> {
         let report: SNPReport
         do { report = try SNPReport(parsing: bytes) } catch { return .failure(.init(.malformedEvidence, error.description)) }
@@ -42,16 +43,16 @@ public enum SNPVerifier {
             return .failure(.init(.certificateChain, "the VCEK certificate's hwID is not this report's CHIP_ID \(Hex.encode(report.chipID)): it belongs to another chip"))
         }
         if let failure = checkTCB(report, certified: extensions.tcb) { return .failure(failure) }
-        return .success(claims(report, extensions: extensions))
+        return .success(claims(report, extensions: extensions, options: options))
     }
 
     /// Same, from a collateral JSON bundle (see `SNPCollateral`).
     public static func verify(
         report bytes: [UInt8], collateralJSON: Data, at date: Date,
-        trustedARKs: [AMDTrustAnchor] = AMDTrustAnchor.builtIn
+        trustedARKs: [AMDTrustAnchor] = AMDTrustAnchor.builtIn, options: SNPVerificationOptions = SNPVerificationOptions()
     ) -> Result<Claims, VerificationFailure> {
         do {
-            return verify(report: bytes, collateral: try SNPCollateral(json: collateralJSON), at: date, trustedARKs: trustedARKs)
+            return verify(report: bytes, collateral: try SNPCollateral(json: collateralJSON), at: date, trustedARKs: trustedARKs, options: options)
         } catch {
             return .failure(.init(.malformedCollateral, error.description))
         }
@@ -97,7 +98,10 @@ public enum SNPVerifier {
 
     /// Integers are rendered as fixed-width big-endian hex numbers (POLICY 0x30000 →
     /// "0000000000030000"), byte strings as their bytes in hex.
-    static func claims(_ report: SNPReport, extensions: EndorsementKeyExtensions) -> Claims {
+    ///
+    /// Security: the status is never `UpToDate` by default — a valid VCEK proves only which TCB the
+    /// chip runs, not that it is patched; only a caller-named minimum makes it `UpToDate`.
+    static func claims(_ report: SNPReport, extensions: EndorsementKeyExtensions, options: SNPVerificationOptions) -> Claims {
         func number<T: FixedWidthInteger>(_ value: T) -> String {
             let digits = String(value, radix: 16)
             return String(repeating: "0", count: max(0, T.bitWidth / 4 - digits.count)) + digits
@@ -107,13 +111,14 @@ public enum SNPVerifier {
             "signing_key": report.signingKey == .vcek ? "vcek" : "vlek",
             "vmpl": String(report.vmpl),
             "reported_tcb_parts": report.reportedTCB.description,
+            "minimum_tcb": options.minimumTCB?.description ?? "none",
             // Surfaced so a policy can refuse it by name: a debuggable guest is readable by the host.
             "debug": String(report.debugAllowed),
         ]
         if let product = extensions.productName { details["product"] = product }
         if let csp = extensions.cspID { details["csp_id"] = csp }
         return Claims(
-            tee: .snp, hardwareBacked: true, tcbStatus: .upToDate, advisoryIDs: [],
+            tee: .snp, hardwareBacked: true, tcbStatus: options.status(of: report.reportedTCB), advisoryIDs: [],
             measurements: [
                 "measurement": Hex.encode(report.measurement),
                 "host_data": Hex.encode(report.hostData),
