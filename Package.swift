@@ -48,7 +48,7 @@ let package = Package(
 
         // MARK: Host side
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
-        .target(name: "CofferImage", dependencies: ["CofferCore", "CZlib", crypto, cryptoExtras, yams]),
+        .target(name: "CofferImage", dependencies: ["CofferCore", "CofferWire", "CZlib", crypto, cryptoExtras, yams]),
         .target(
             name: "CofferVerifier",
             dependencies: ["CofferCore", "CofferEvidence", crypto, cryptoExtras, x509, asn1]
@@ -95,7 +95,7 @@ let package = Package(
         .testTarget(name: "CofferRuntimeTests", dependencies: ["CofferOCI", "CofferTestSupport"]),
         .testTarget(name: "CofferCLITests", dependencies: ["CofferTestSupport"]),
         .testTarget(name: "CofferCoreTests", dependencies: ["CofferCore"]),
-        .testTarget(name: "CofferImageTests", dependencies: ["CofferImage", "CofferCore", "CofferTestSupport"]),
+        .testTarget(name: "CofferImageTests", dependencies: ["CofferImage", "CofferWire", "CofferCore", "CofferTestSupport"]),
         .testTarget(name: "CofferWireTests", dependencies: ["CofferWire", "CofferCore"]),
         .testTarget(name: "CofferAgentTests", dependencies: ["CofferAgent"]),
         .testTarget(name: "CofferVMMTests", dependencies: ["CofferVMM", "CofferWire", "CofferCore", "CofferTestSupport"]),

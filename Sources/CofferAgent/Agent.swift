@@ -25,11 +25,13 @@ public enum Agent {
             let channel = try AgentPort.open(named: portName)
             port = channel
             let root: VerityRoot?
-            let permission: ExecPermission
+            let permission: ExecPolicy
             let workload: WorkloadBinding?
+            /// Read and split once, by the kernel's rules; every `coffer.*` parameter comes from here.
+            let commandLine: KernelCommandLine
             do {
-                let commandLine = String(decoding: try readFile("/proc/cmdline") ?? [], as: UTF8.self)
-                permission = try ExecPermission.parse(commandLine: commandLine)
+                commandLine = try KernelCommandLine(bytes: try readFile("/proc/cmdline") ?? [])
+                permission = try ExecPolicy.parse(commandLine: commandLine)
                 workload = try WorkloadBinding.parse(commandLine: commandLine)
                 root = try VerityRoot.parse(commandLine: commandLine)
                 _ = try GuestNetwork.loadModules(commandLine: commandLine)
@@ -38,7 +40,7 @@ public enum Agent {
                 throw AgentFailure(.root, "setting up the dm-verity root failed: \(error)")
             }
             do {
-                try GuestNetwork.configure(commandLine: String(decoding: try readFile("/proc/cmdline") ?? [], as: UTF8.self))
+                try GuestNetwork.configure(commandLine: commandLine)
             } catch {
                 throw AgentFailure(.root, "setting up the network failed: \(error)")
             }

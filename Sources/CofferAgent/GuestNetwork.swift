@@ -1,27 +1,34 @@
 import CofferSys
+import CofferWire
 import Glibc
 
 /// The guest's network: loopback always; with `coffer.net=user` on the measured command line,
 /// the virtio-net interface QEMU's user networking serves (published ports), configured with that
 /// network's fixed addresses (guest 10.0.2.15/24, gateway 10.0.2.2, DNS 10.0.2.3).
 enum GuestNetwork {
-    static let parameter = "coffer.net=user"
+    static let parameterName = "coffer.net"
     static let address = "10.0.2.15", gateway = "10.0.2.2", nameserver = "10.0.2.3"
 
-    static func requested(commandLine: String) -> Bool {
-        commandLine.split(whereSeparator: { $0 == " " || $0 == "\n" }).contains { $0 == Substring(parameter) }
+    /// Whether the measured line asks for the network; any value but `user` is refused rather
+    /// than read as "no network", so the line means one thing.
+    static func requested(commandLine: KernelCommandLine) throws(SystemError) -> Bool {
+        guard let parameter = commandLine.parameter(parameterName) else { return false }
+        guard parameter.value == "user" else {
+            throw SystemError("parse kernel command line", "\(parameterName)=\(parameter.value ?? "") (only coffer.net=user is known)", errno: EINVAL)
+        }
+        return true
     }
 
     /// Loopback up; before the root switch, the network modules when asked for (they are in the
     /// initramfs).
-    static func loadModules(commandLine: String) throws(SystemError) -> Int {
-        requested(commandLine: commandLine) ? try BootSequence.loadModules(list: BootSequence.networkModuleList) : 0
+    static func loadModules(commandLine: KernelCommandLine) throws(SystemError) -> Int {
+        try requested(commandLine: commandLine) ? try BootSequence.loadModules(list: BootSequence.networkModuleList) : 0
     }
 
     /// After the root switch: loopback, then eth0 (waited for up to 5 s) and /etc/resolv.conf.
-    static func configure(commandLine: String) throws(SystemError) {
+    static func configure(commandLine: KernelCommandLine) throws(SystemError) {
         try Network.up("lo")
-        guard requested(commandLine: commandLine) else { return }
+        guard try requested(commandLine: commandLine) else { return }
         var waited = 0
         while access("/sys/class/net/eth0", F_OK) != 0 {
             guard waited < 5_000 else { throw SystemError("find the network interface", "eth0", errno: ENODEV) }

@@ -8,17 +8,19 @@ import Glibc
 /// workload has ended, returning how.
 struct Session {
     let port: FileDescriptor
-    let permission: ExecPermission
+    let permission: ExecPolicy
     /// The workload the measured command line binds (nil: none, and no workload is started).
     let workload: WorkloadBinding?
     let console: Console
     private var processes: [ProcessID: GuestProcess] = [:]
     private var decoder = FrameDecoder()
     private var mainStarted = false
+    /// The environment of the workload the measurement bound: the base an exec's must keep.
+    private var workloadEnv: [String] = []
     private let children: ChildSignal
     private var buffer = [UInt8](repeating: 0, count: 32768)
 
-    init(port: FileDescriptor, permission: ExecPermission, workload: WorkloadBinding?, console: Console) throws(SystemError) {
+    init(port: FileDescriptor, permission: ExecPolicy, workload: WorkloadBinding?, console: Console) throws(SystemError) {
         self.port = port
         self.permission = permission
         self.workload = workload
@@ -176,6 +178,7 @@ struct Session {
                     .denied, "the workload requested (\(request.argv.joined(separator: " "))) is not the one the launch measured (coffer.workload=)",
                     id: .main)
             }
+            workloadEnv = request.env
             do {
                 processes[.main] = try launch(request, checkingPolicy: false)
             } catch var failure as AgentFailure {
@@ -199,8 +202,8 @@ struct Session {
     private func launch(_ request: StartProcess, checkingPolicy: Bool) throws(AgentFailure) -> GuestProcess {
         let path = try GuestProcess.resolve(request.argv[0], env: request.env)
         /// The host chooses what to exec, so only what the measured policy allows is started.
-        if checkingPolicy, !permission.permits(program: path, argv: request.argv, env: request.env) {
-            throw AgentFailure(.denied, "the image's exec policy does not allow \(request.argv.joined(separator: " "))")
+        if checkingPolicy, case .refused(let reason) = permission.check(request, program: path, workloadEnv: workloadEnv) {
+            throw AgentFailure(.denied, "the image's exec policy does not allow \(request.argv.joined(separator: " ")): \(reason)")
         }
         let users = UserDatabase(
             passwd: String(decoding: (try? readFile("/etc/passwd")) ?? [], as: UTF8.self),

@@ -1,4 +1,5 @@
 import CofferSys
+import CofferWire
 import Glibc
 
 /// The workload's root: the image's EROFS behind dm-verity, read-only, under a tmpfs overlay.
@@ -13,7 +14,7 @@ import Glibc
 /// Block sizes are 4096, the hash is SHA-256, and the hash tree starts after the one-block
 /// superblock (hash start block 1), as `coffer build` writes them.
 struct VerityRoot: Equatable {
-    static let parameterName = "coffer.verity="
+    static let parameterName = "coffer.verity"
     static let dataSerial = "coffer-data"
     static let hashSerial = "coffer-hash"
     static let node = "/dev/coffer-root"
@@ -28,19 +29,16 @@ struct VerityRoot: Equatable {
     ///
     /// The values end up in the dm table verbatim, so they are checked here to be exactly what a
     /// verity table takes: a SHA-256 root hash (64 hex digits), a hex salt, a positive block count.
-    static func parse(commandLine: String) throws(SystemError) -> VerityRoot? {
-        let arguments = commandLine.split(whereSeparator: { $0 == " " || $0 == "\n" }).filter { $0.hasPrefix(parameterName) }
-        guard let argument = arguments.first else { return nil }
-        /// Exactly one: with two, a verifier reading the measured command line could check one
-        /// root hash while the agent mounted the other.
-        guard arguments.count == 1 else {
-            throw SystemError("parse kernel command line", "\(arguments.count) coffer.verity= arguments", errno: EINVAL)
-        }
-        let fields = argument.dropFirst(parameterName.count).split(separator: ",", omittingEmptySubsequences: false)
+    static func parse(commandLine: KernelCommandLine) throws(SystemError) -> VerityRoot? {
+        /// Exactly one: `KernelCommandLine` refuses a second, with which a verifier reading the
+        /// measured command line could check one root hash while the agent mounted the other.
+        guard let parameter = commandLine.parameter(parameterName) else { return nil }
+        let value = parameter.value ?? ""
+        let fields = value.split(separator: ",", omittingEmptySubsequences: false)
         guard fields.count == 3, fields[0].count == 64, isHex(fields[0]), isHex(fields[1]), fields[1].count <= 512,
             let blocks = UInt64(fields[2]), blocks > 0, blocks < (1 << 40)
         else {
-            throw SystemError("parse kernel command line", String(argument), errno: EINVAL)
+            throw SystemError("parse kernel command line", "\(parameterName)=\(value.prefix(600))", errno: EINVAL)
         }
         return VerityRoot(rootHash: String(fields[0]), salt: fields[1].isEmpty ? "-" : String(fields[1]), dataBlocks: blocks)
     }

@@ -11,7 +11,7 @@ import CofferCore
 /// The digest is SHA-256 of `"coffer-workload\0" | argv | env | cwd | user`, each list and string
 /// length-prefixed as in `WireStrings` (so different workloads never encode alike).
 public struct WorkloadBinding: Sendable, Equatable {
-    public static let parameterName = "coffer.workload="
+    public static let parameterName = "coffer.workload"
 
     public var digest: [UInt8]
 
@@ -33,16 +33,14 @@ public struct WorkloadBinding: Sendable, Equatable {
 
     init(digest: [UInt8]) { self.digest = digest }
 
-    public var kernelArgument: String { Self.parameterName + Hex.encode(digest) }
+    public var kernelArgument: String { Self.parameterName + "=" + Hex.encode(digest) }
 
-    /// The binding on `commandLine`, nil when it names none; more than one, or one that is not 64
-    /// hex digits, is refused.
-    public static func parse(commandLine: String) throws(FieldError) -> WorkloadBinding? {
-        let arguments = commandLine.split(whereSeparator: { $0 == " " || $0 == "\n" }).filter { $0.hasPrefix(parameterName) }
-        guard let argument = arguments.first else { return nil }
-        guard arguments.count == 1 else { throw FieldError("\(arguments.count) coffer.workload= arguments on the kernel command line") }
-        let value = String(argument.dropFirst(parameterName.count))
-        guard value.count == 64, let digest = Hex.decode(value) else {
+    /// The binding on `commandLine`, nil when it names none; one that is not 64 hex digits is
+    /// refused (a second one already is, by `KernelCommandLine`).
+    public static func parse(commandLine: KernelCommandLine) throws(FieldError) -> WorkloadBinding? {
+        guard let parameter = commandLine.parameter(parameterName) else { return nil }
+        let value = parameter.value ?? ""
+        guard value.utf8.count == 64, let digest = Hex.decode(value) else {
             throw FieldError("coffer.workload=\(value.prefix(80)) is not a SHA-256 digest in hex")
         }
         return WorkloadBinding(digest: digest)

@@ -27,7 +27,7 @@ enum ImageLaunch {
         // swift-crypto's SHA-256 (BoringSSL, SHA extensions where the CPU has them) hashes the
         // ~20 MB a launch reads several times faster than CofferCore's portable code.
         return try GuestLaunch(
-            home: home, kernel: kernel, agent: try agentPath(agent), root: root, exec: ExecPermission(stored.manifest.config.exec)
+            home: home, kernel: kernel, agent: try agentPath(agent), root: root, exec: stored.manifest.config.exec.resolved(user: stored.manifest.config.user, cwd: stored.manifest.config.workdir)
         ) { Array(SHA256.hash(data: $0)) }
     }
 

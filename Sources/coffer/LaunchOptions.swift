@@ -92,17 +92,6 @@ struct LaunchOptions: ParsableArguments {
     static func log(_ line: String) { FileHandle.standardError.write(Data("coffer: \(line)\n".utf8)) }
 }
 
-extension ExecPermission {
-    /// The image's exec policy as the agent enforces it.
-    init(_ policy: ExecPolicy) {
-        switch policy {
-        case .deny: self = .deny
-        case .allow: self = .allow
-        case .prefixes(let prefixes): self = .prefixes(prefixes)
-        }
-    }
-}
-
 extension CommandLine {
     /// This process's executable, from /proc/self/exe.
     static var executablePath: String {

@@ -1,4 +1,5 @@
 @testable import CofferAgent
+import CofferWire
 import Testing
 
 /// The agent's reading of the measured kernel command line: the values go verbatim into a dm
@@ -31,4 +32,9 @@ import Testing
             #expect(throws: (any Error).self, "\(commandLine)") { try VerityRoot.parse(commandLine: commandLine) }
         }
     }
+}
+
+extension VerityRoot {
+    /// Through the one kernel command line reader, as the agent reads it.
+    static func parse(commandLine text: String) throws -> VerityRoot? { try parse(commandLine: KernelCommandLine(text)) }
 }

@@ -1,4 +1,5 @@
 import CofferImage
+import CofferWire
 import Foundation
 import Testing
 
@@ -47,7 +48,7 @@ struct CofferfileTests {
         spec.workdir = "/srv"
         spec.user = "1000:1000"
         spec.memoryBytes = 512 << 20
-        spec.exec = .prefixes([["/usr/bin/status"], ["/bin/cat", "/proc/meminfo"]])
+        spec.exec = .exact([.init(argv: ["/usr/bin/status"]), .init(argv: ["/bin/cat", "/proc/meminfo"])])
         return spec
     }
 
@@ -85,7 +86,7 @@ struct CofferfileTests {
         var other = CofferfileSpec()
         other.base = .oci("/images/layout")
         other.env = ["A=b=c"]
-        other.exec = .allow
+        other.exec = .exact([.init(argv: ["/usr/bin/status"], trailingArguments: true, env: ["TERM"], user: "1000:1000", cwd: "/")])
         other.memoryBytes = 3 << 30
         other.cmd = ["", "yes", "null", "~"]
         #expect(try Cofferfile.parse(try other.yaml(), directory: "/x", path: "out") == other)
@@ -115,8 +116,12 @@ struct CofferfileTests {
     @Test("values of the wrong shape are named", arguments: [
         ("from: {rootfs: a.tar, oci: b}", "from must name exactly one of rootfs or oci"),
         ("memory: 512", "memory '512' needs a number and a unit"),
-        ("exec: maybe", "exec 'maybe' must be deny, allow, or a list of argv prefixes"),
-        ("exec: [status]", "each exec prefix must start with an absolute program path"),
+        ("exec: maybe", "exec 'maybe' must be deny, allow, or a list of exact entries"),
+        ("exec: [status]", "an exec entry's argv must start with an absolute program path"),
+        ("exec: [{argv: [/bin/x], shell: yes}]", "unknown key 'shell' in an exec entry"),
+        ("exec: [{argv: [/bin/x], env: [A=1]}]", "exec env 'A=1' must be a variable name"),
+        ("exec: [{argv: [/bin/x], cwd: tmp}]", "an exec entry's cwd 'tmp' must be absolute"),
+        ("exec: [{env: [TERM]}]", "an exec entry needs argv"),
         ("workdir: srv", "workdir 'srv' must be an absolute path in the image"),
         ("name: Auth", "name 'Auth' must be lowercase"),
         ("entrypoint: /bin/app", "entrypoint must be a list"),

@@ -42,4 +42,12 @@ import Testing
         #expect(a.digest != b.digest)
         #expect(a.digestHex.hasPrefix("sha256:") && a.digestHex.count == 7 + 64)
     }
+
+    /// Golden: SHA-256 of "coffer-launch-v1\0" | kernel digest | initramfs digest | BE32 length |
+    /// command line, computed independently with python3 hashlib; an encoding change fails here.
+    @Test func theEncodingIsPinned() throws {
+        let measurement = try LaunchMeasurement(
+            kernelDigest: [UInt8](repeating: 0, count: 32), initramfsDigest: [UInt8](repeating: 1, count: 32), commandLine: "console=ttyS0 panic=-1")
+        #expect(Hex.encode(measurement.digest) == "7bb1c65a4862cfa27101fa3cd6346e83b6bb4d5946f9c1958e6ddb283c4b37f9")
+    }
 }

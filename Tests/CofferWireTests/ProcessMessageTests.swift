@@ -90,24 +90,4 @@ import Testing
             #expect(throws: WireError.self) { try GuestHostname(GuestHostname(bad).frame) }
         }
     }
-
-    @Test func execPermissionRoundTripsOnTheCommandLineAndMatchesExactly() throws {
-        let prefixes = ExecPermission.prefixes([["/usr/bin/status"], ["/bin/cat", "/proc/meminfo"]])
-        let line = "console=ttyS0 coffer.verity=x \(prefixes.kernelArgument) panic=-1"
-        #expect(try ExecPermission.parse(commandLine: line) == prefixes)
-        #expect(try ExecPermission.parse(commandLine: "console=ttyS0") == .deny)
-        #expect(try ExecPermission.parse(commandLine: ExecPermission.allow.kernelArgument) == .allow)
-        #expect(throws: FieldError.self) { try ExecPermission.parse(commandLine: "coffer.exec=allow coffer.exec=deny") }
-        #expect(throws: FieldError.self) { try ExecPermission.parse(commandLine: "coffer.exec=prefixes:zz") }
-        #expect(throws: FieldError.self) { try ExecPermission.parse(commandLine: "coffer.exec=prefixes:00000005") }
-        #expect(throws: FieldError.self) { try ExecPermission.parse(commandLine: "coffer.exec=maybe") }
-
-        #expect(prefixes.permits(program: "/usr/bin/status", argv: ["status", "--json"], env: []))
-        #expect(prefixes.permits(program: "/bin/cat", argv: ["/bin/cat", "/proc/meminfo"], env: ["A=1"]))
-        #expect(!prefixes.permits(program: "/bin/cat", argv: ["/bin/cat", "/secrets/key"], env: []))
-        #expect(!prefixes.permits(program: "/bin/cat", argv: ["/bin/cat"], env: []))
-        #expect(!prefixes.permits(program: "/usr/bin/status", argv: ["status"], env: ["LD_PRELOAD=/tmp/x.so"]))
-        #expect(!ExecPermission.deny.permits(program: "/bin/true", argv: ["true"], env: []))
-        #expect(ExecPermission.allow.permits(program: "/bin/sh", argv: ["sh"], env: []))
-    }
 }

@@ -17,6 +17,10 @@ import Testing
         ]
         for other in others { #expect(other != binding) }
         #expect(binding.digest.count == 32)
+        // Golden: SHA-256 of the documented encoding, computed independently (python3 hashlib over
+        // "coffer-workload\0" | argv | env | cwd | user, BE32-length-prefixed), so an encoding
+        // change fails here.
+        #expect(Hex.encode(binding.digest) == "c55b120531b9a6076d74665291ee148bf9b6902db9424469a946f1701df1f0de")
         // What a start request asks for, minus the terminal flags.
         let request = StartProcess(argv: ["/server", "--port", "8443"], env: ["PATH=/bin"], cwd: "/srv", user: "app", tty: true, stdin: true)
         #expect(WorkloadBinding(request) == binding)
@@ -24,8 +28,8 @@ import Testing
 
     @Test func parsesOnlyOneWellFormedArgument() throws {
         let line = "console=ttyS0 coffer.exec=deny \(binding.kernelArgument) panic=-1"
-        #expect(try WorkloadBinding.parse(commandLine: line) == binding)
-        #expect(try WorkloadBinding.parse(commandLine: "console=ttyS0 coffer.exec=deny") == nil)
+        #expect(try WorkloadBinding.parse(commandLine: KernelCommandLine(line)) == binding)
+        #expect(try WorkloadBinding.parse(commandLine: KernelCommandLine("console=ttyS0 coffer.exec=deny")) == nil)
         for bad in [
             "\(binding.kernelArgument) \(binding.kernelArgument)",
             "coffer.workload=abc",
@@ -33,7 +37,7 @@ import Testing
             "coffer.workload=" + String(repeating: "0", count: 66),
             "coffer.workload=",
         ] {
-            #expect(throws: FieldError.self, "\(bad)") { try WorkloadBinding.parse(commandLine: bad) }
+            #expect(throws: FieldError.self, "\(bad)") { try WorkloadBinding.parse(commandLine: KernelCommandLine(bad)) }
         }
     }
 }

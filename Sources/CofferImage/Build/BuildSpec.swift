@@ -1,4 +1,5 @@
 import CofferCore
+import CofferWire
 
 /// Everything `coffer build` was asked to put in an image, from flags or a Cofferfile.
 ///

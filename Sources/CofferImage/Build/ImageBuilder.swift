@@ -131,7 +131,9 @@ public struct ImageBuilder: Sendable {
         config.workdir = spec.workdir ?? defaults.workingDir.flatMap { $0.isEmpty ? nil : $0 } ?? "/"
         config.user = spec.user ?? defaults.user.flatMap { $0.isEmpty ? nil : $0 } ?? "0:0"
         config.memoryBytes = spec.memoryBytes
-        config.exec = spec.exec ?? .deny
+        /// Exact entries name their user and working directory in the manifest itself, so the
+        /// image id says exactly what may run (not "whatever the image's user is").
+        config.exec = (spec.exec ?? .deny).resolved(user: config.user, cwd: config.workdir)
         return config
     }
 

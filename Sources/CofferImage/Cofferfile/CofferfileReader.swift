@@ -1,3 +1,4 @@
+import CofferWire
 import Yams
 
 /// Walks a Cofferfile's YAML nodes into a `CofferfileSpec`, checking each value's shape and
@@ -115,26 +116,52 @@ struct CofferfileReader {
         return "\(key)=\(value)"
     }
 
+    /// `deny`, `allow`, or a list of exact entries: a path (that argv alone), a list (that argv
+    /// exactly) or `{argv, trailing_args, env, user, cwd}`. A missing user or cwd is the image's.
     private func readExec(_ node: Node) throws(CofferfileError) -> ExecPolicy {
         if case .scalar = node {
             switch try string(node, key: "exec") {
             case "deny": return .deny
             case "allow": return .allow
-            case let other: throw fail(node, "exec '\(other)' must be deny, allow, or a list of argv prefixes")
+            case let other: throw fail(node, "exec '\(other)' must be deny, allow, or a list of exact entries")
             }
         }
         guard case .sequence(let items) = node else {
-            throw fail(node, "exec must be deny, allow, or a list of argv prefixes")
+            throw fail(node, "exec must be deny, allow, or a list of exact entries")
         }
-        var prefixes: [[String]] = []
+        var result: [ExecPolicy.Entry] = []
         for item in items {
-            let prefix = (item.scalar != nil) ? [try string(item, key: "exec")] : try strings(item, key: "exec")
-            guard let program = prefix.first, program.hasPrefix("/") else {
-                throw fail(item, "each exec prefix must start with an absolute program path")
+            var entry: ExecPolicy.Entry
+            switch item {
+            case .scalar: entry = ExecPolicy.Entry(argv: [try string(item, key: "exec")])
+            case .sequence: entry = ExecPolicy.Entry(argv: try strings(item, key: "exec"))
+            default:
+                entry = ExecPolicy.Entry(argv: [])
+                var sawArgv = false
+                for (key, value) in try entries(item, allowed: ["argv", "trailing_args", "env", "user", "cwd"], context: "an exec entry") {
+                    switch key {
+                    case "argv": entry.argv = try strings(value, key: "exec.argv"); sawArgv = true
+                    case "trailing_args":
+                        switch try string(value, key: "exec.trailing_args") {
+                        case "true": entry.trailingArguments = true
+                        case "false": entry.trailingArguments = false
+                        case let other: throw fail(value, "exec.trailing_args '\(other)' must be true or false")
+                        }
+                    case "env": entry.env = try strings(value, key: "exec.env")
+                    case "user": entry.user = try string(value, key: "exec.user")
+                    default: entry.cwd = try string(value, key: "exec.cwd")
+                    }
+                }
+                guard sawArgv else { throw fail(item, "an exec entry needs argv") }
             }
-            prefixes.append(prefix)
+            do {
+                try entry.validate()
+            } catch {
+                throw fail(item, error.description)
+            }
+            result.append(entry)
         }
-        return .prefixes(prefixes)
+        return .exact(result)
     }
 
     // MARK: Shapes

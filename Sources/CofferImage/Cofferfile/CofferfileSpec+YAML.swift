@@ -1,3 +1,4 @@
+import CofferWire
 import Yams
 
 extension CofferfileSpec {
@@ -31,7 +32,15 @@ extension CofferfileSpec {
         switch exec {
         case .deny: pairs.append((text("exec"), text("deny")))
         case .allow: pairs.append((text("exec"), text("allow")))
-        case .prefixes(let prefixes): pairs.append((text("exec"), Node(prefixes.map(list))))
+        case .exact(let entries):
+            pairs.append((text("exec"), Node(entries.map { entry in
+                var fields: [(Node, Node)] = [(text("argv"), list(entry.argv))]
+                if entry.trailingArguments { fields.append((text("trailing_args"), text("true"))) }
+                if !entry.env.isEmpty { fields.append((text("env"), list(entry.env))) }
+                if let user = entry.user { fields.append((text("user"), text(user))) }
+                if let cwd = entry.cwd { fields.append((text("cwd"), text(cwd))) }
+                return Node(fields)
+            })))
         }
         return try Yams.serialize(node: Node(pairs))
     }

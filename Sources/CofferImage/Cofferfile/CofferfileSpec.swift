@@ -1,3 +1,5 @@
+import CofferWire
+
 /// A parsed Cofferfile: everything a build needs, with paths made absolute.
 ///
 /// The Cofferfile is YAML (1.1, through Yams). YAML is a superset of JSON, so a Cofferfile may

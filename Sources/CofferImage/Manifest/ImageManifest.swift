@@ -1,4 +1,5 @@
 import CofferCore
+import CofferWire
 import Foundation
 
 /// The measured description of an image. Its SHA-256 is the image id.
@@ -95,7 +96,8 @@ public struct ImageConfig: Codable, Sendable, Equatable {
     public var user: String
     /// Default guest memory in bytes; nil leaves the runtime's default.
     public var memoryBytes: UInt64?
-    /// Which processes the host may start beside the workload; enforced by the guest agent.
+    /// Which processes the host may start beside the workload (each exactly); enforced by the
+    /// guest agent from the measured command line. The builder fills in each entry's user and cwd.
     public var exec: ExecPolicy
 
     public init(
@@ -109,39 +111,6 @@ public struct ImageConfig: Codable, Sendable, Equatable {
         self.user = user
         self.memoryBytes = memoryBytes
         self.exec = exec
-    }
-}
-
-/// Host-initiated `exec` is an attack path (a hostile host could start a shell beside the
-/// secrets), so what it may start is part of the measured manifest. Default: deny.
-public enum ExecPolicy: Codable, Sendable, Equatable {
-    case deny
-    case allow
-    /// Only argv vectors that start with one of these prefixes.
-    case prefixes([[String]])
-
-    private enum CodingKeys: String, CodingKey { case mode, prefixes }
-
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        switch self {
-        case .deny: try c.encode("deny", forKey: .mode)
-        case .allow: try c.encode("allow", forKey: .mode)
-        case .prefixes(let p):
-            try c.encode("prefixes", forKey: .mode)
-            try c.encode(p, forKey: .prefixes)
-        }
-    }
-
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        switch try c.decode(String.self, forKey: .mode) {
-        case "deny": self = .deny
-        case "allow": self = .allow
-        case "prefixes": self = .prefixes(try c.decode([[String]].self, forKey: .prefixes))
-        case let other:
-            throw DecodingError.dataCorruptedError(forKey: .mode, in: c, debugDescription: "unknown exec mode \(other)")
-        }
     }
 }
 

@@ -19,7 +19,7 @@ public struct GuestLaunch: Sendable {
     /// image's `exec` policy; the initramfs is taken from (or added to) the cache under `home`,
     /// hashed with `sha256` (see InitramfsCache).
     public init(
-        home: String, kernel: GuestKernel, agent: String, root: VerityRootDisks, exec: ExecPermission,
+        home: String, kernel: GuestKernel, agent: String, root: VerityRootDisks, exec: ExecPolicy,
         sha256: @escaping @Sendable ([UInt8]) -> [UInt8] = { SHA256Digest.hash($0) }
     ) throws {
         self.kernel = kernel
