@@ -174,7 +174,11 @@ import CofferTestSupport
         #expect(config.workdir == "/home/u")
         #expect(config.user == "1234:1234")
         #expect(config.memoryBytes == 256 << 20)
-        #expect(config.exec == .init(mode: "prefixes", prefixes: [["/usr/bin/su"], ["/bin/cat", "/proc/meminfo"]]))
+        // Exact entries, with the image's user and workdir filled in by the builder.
+        #expect(config.exec == .init(mode: "exact", entries: [
+            .init(argv: ["/usr/bin/su"], trailing_args: false, env: [], user: "1234:1234", cwd: "/home/u"),
+            .init(argv: ["/bin/cat", "/proc/meminfo"], trailing_args: false, env: [], user: "1234:1234", cwd: "/home/u"),
+        ]))
         let inputs = inspected.manifest.inputs
         #expect(inputs.prefix(3).map(\.kind) == ["rootfs", "file", "binary"])
         #expect(inputs.dropFirst(3).allSatisfy { $0.kind == "library" } && inputs.count > 4)

@@ -34,7 +34,15 @@ struct Inspection: Decodable {
 
     struct Exec: Decodable, Equatable {
         var mode: String
-        var prefixes: [[String]]?
+        var entries: [Entry]?
+    }
+
+    struct Entry: Decodable, Equatable {
+        var argv: [String]
+        var trailing_args: Bool
+        var env: [String]
+        var user: String?
+        var cwd: String?
     }
 
     struct Input: Decodable, Equatable, CustomStringConvertible {

@@ -88,17 +88,24 @@ import Testing
 
     @Test func execIsRefusedUnlessTheMeasuredPolicyAllowsIt() throws {
         let home = try runs.storeWithKernel()
-        try busyboxImage(home.path, tag: "locked:1", exec: "[[/bin/echo, ok]]")
+        try busyboxImage(
+            home.path, tag: "locked:1", exec: "[[/bin/echo, ok], {argv: [/bin/echo, trail], trailing_args: true, env: [GREETING]}]")
         let started = try coffer(home.path, ["run", "-d", "--name", "locked", "locked:1", "/bin/sleep", "600"])
         #expect(started.status == 0, "\(started.stderr)")
-        let allowed = try coffer(home.path, ["exec", "locked", "/bin/echo", "ok", "then", "more"])
+        let allowed = try coffer(home.path, ["exec", "locked", "/bin/echo", "ok"])
         #expect(allowed.status == 0, "\(allowed.stderr)")
-        #expect(allowed.stdout == "ok then more\n")
-        // A PATH lookup is fine when it lands on the allowed program; a path that only names it
-        // another way is not matched.
-        #expect(try coffer(home.path, ["exec", "locked", "echo", "ok"]).stdout == "ok\n")
-        for refused in [["/bin/sh"], ["/bin/echo", "other"], ["/bin/../bin/echo", "ok"]] {
-            let result = try coffer(home.path, ["exec", "locked"] + refused)
+        #expect(allowed.stdout == "ok\n")
+        // Trailing arguments and an allowed variable only where the entry says so.
+        let trailing = try coffer(home.path, ["exec", "-e", "GREETING=hi", "locked", "/bin/echo", "trail", "a", "b"])
+        #expect(trailing.stdout == "trail a b\n", "\(trailing.stderr)")
+        // Everything else is refused: another program, arguments, a PATH lookup, a path naming the
+        // program another way, an unlisted variable, another user or working directory.
+        for refused in [
+            ["/bin/sh"], ["/bin/echo", "other"], ["/bin/echo", "ok", "then", "more"], ["echo", "ok"], ["/bin/../bin/echo", "ok"],
+            ["-e", "BASH_ENV=/tmp/x", "/bin/echo", "ok"], ["-u", "1000", "/bin/echo", "ok"], ["-w", "/tmp", "/bin/echo", "ok"],
+        ] {
+            let options = refused[0].hasPrefix("-") ? Array(refused.prefix(2)) : []
+            let result = try coffer(home.path, ["exec"] + options + ["locked"] + refused.dropFirst(options.count))
             #expect(result.status == 126, "\(refused): \(result.stderr)")
             #expect(result.stderr.contains("the image's exec policy does not allow"), "\(result.stderr)")
         }

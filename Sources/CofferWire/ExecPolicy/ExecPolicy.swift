@@ -83,7 +83,7 @@ public enum ExecPolicy: Sendable, Equatable {
     /// Under `exact`, an entry must match every part: argv exactly (or as a prefix when it allows
     /// trailing arguments) and the resolved program equal to its `argv[0]`; the environment is the
     /// workload's, unchanged and in order, followed only by variables the entry names; user and
-    /// cwd are the entry's, compared as strings (`0` and `root` differ: fail closed).
+    /// cwd are the entry's, compared as strings (root's spellings aside, see `canonicalUser`).
     public func check(_ request: StartProcess, program: String, workloadEnv: [String]) -> Decision {
         switch self {
         case .deny: return .refused(reason: "the policy is deny")
@@ -108,7 +108,7 @@ extension ExecPolicy.Entry {
         } else {
             guard request.argv == argv else { return request.argv.starts(with: argv) ? "extra arguments" : "other arguments" }
         }
-        guard let user, request.user == user else { return "user \(request.user.isEmpty ? "(default)" : request.user), not \(user ?? "unset")" }
+        guard let user, Self.canonicalUser(request.user) == Self.canonicalUser(user) else { return "user \(request.user.isEmpty ? "(default)" : request.user), not \(user ?? "unset")" }
         guard let cwd, request.cwd == cwd else { return "working directory \(request.cwd), not \(cwd ?? "unset")" }
         guard request.env.starts(with: workloadEnv) else { return "the workload's environment changed" }
         for variable in request.env.dropFirst(workloadEnv.count) {
@@ -116,5 +116,11 @@ extension ExecPolicy.Entry {
             guard env.contains(name) else { return "environment variable \(name) is not allowed" }
         }
         return nil
+    }
+
+    /// The spellings of root the launcher treats as one (`""`, `root`, `0`, `0:0`: the CLI sends
+    /// `""` for all); any other user compares as written, so `1000` and `alice` differ (fail closed).
+    static func canonicalUser(_ user: String) -> String {
+        ["", "root", "0", "0:0"].contains(user) ? "" : user
     }
 }
