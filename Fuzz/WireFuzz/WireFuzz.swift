@@ -64,11 +64,12 @@ enum WireParsers {
 
     /// The measured kernel command line's arguments; what parses must survive its own encoding.
     static func parseCommandLine(_ text: String) {
-        if let permission = try? ExecPermission.parse(commandLine: text) {
-            require(try? ExecPermission.parse(commandLine: permission.kernelArgument) == permission, "ExecPermission round trip")
+        guard let line = try? KernelCommandLine(text) else { return }
+        if let policy = try? ExecPolicy.parse(commandLine: line) {
+            require(try? ExecPolicy.parse(commandLine: KernelCommandLine(policy.kernelArgument)) == policy, "ExecPolicy round trip")
         }
-        if let binding = try? WorkloadBinding.parse(commandLine: text) {
-            require(try? WorkloadBinding.parse(commandLine: binding.kernelArgument) == binding, "WorkloadBinding round trip")
+        if let binding = try? WorkloadBinding.parse(commandLine: line) {
+            require(try? WorkloadBinding.parse(commandLine: KernelCommandLine(binding.kernelArgument)) == binding, "WorkloadBinding round trip")
         }
     }
 
@@ -98,7 +99,7 @@ enum WireParsers {
 
     /// Kernel command lines with each argument form.
     static var seedCommandLines: [String] {
-        let prefixes = ExecPermission.prefixes([["/bin/ls"], ["/usr/bin/env", "-i"]]).kernelArgument
+        let prefixes = ExecPolicy.exact([ExecPolicy.Entry(argv: ["/bin/ls"]), ExecPolicy.Entry(argv: ["/usr/bin/env", "-i"], trailingArguments: true, env: ["TERM"])]).kernelArgument
         let workload = WorkloadBinding(StartProcess(argv: ["/app"], env: ["A=1"], cwd: "/")).kernelArgument
         return ["console=hvc0 \(prefixes) \(workload) quiet", "coffer.exec=allow", "coffer.exec=deny coffer.exec=allow"]
     }
