@@ -40,7 +40,7 @@ public enum Agent {
             do {
                 try GuestNetwork.configure(commandLine: String(decoding: try readFile("/proc/cmdline") ?? [], as: UTF8.self))
             } catch {
-                throw AgentFailure(.root, "setting up the network failed: \(error)")
+                throw AgentFailure(.network, "setting up the network failed: \(error)")
             }
             let ready = Ready(bootNanoseconds: bootNanoseconds(), modulesLoaded: UInt16(clamping: modules))
             try channel.writeAll(ready.frame.encoded())
