@@ -91,7 +91,7 @@ enum WireParsers {
             [ProcessStarted(ProcessID(2), pid: 42).frame, ProcessEnded(.main, .exited(3)).frame, ProcessEnded(ProcessID(2), .signaled(9)).frame],
             [AgentFailure(.start, "no such file", id: .main).frame, AgentFailure(.integrity, "verity").frame],
             [SignalProcess(.main, signal: 15).frame, TerminalSize(.main, rows: 24, cols: 80).frame, GuestHostname("guest").frame],
-            [AttestRequest(reportData: [UInt8](repeating: 7, count: 64)).frame, GuestEvidence(.snpReport, [UInt8](repeating: 1, count: 32)).frame,
+            [AttestRequest(nonce: [UInt8](repeating: 7, count: 32)).frame, GuestEvidence(.snpReport, [UInt8](repeating: 1, count: 32)).frame,
              GuestEvidence(.none, Array("no tsm".utf8)).frame],
             [AttachRequest(stdin: true).frame, StopRequest(seconds: 10).frame],
         ]

@@ -42,7 +42,7 @@ public enum Agent {
             do {
                 try GuestNetwork.configure(commandLine: commandLine)
             } catch {
-                throw AgentFailure(.root, "setting up the network failed: \(error)")
+                throw AgentFailure(.network, "setting up the network failed: \(error)")
             }
             let ready = Ready(bootNanoseconds: bootNanoseconds(), modulesLoaded: UInt16(clamping: modules))
             try channel.writeAll(ready.frame.encoded())
@@ -50,8 +50,8 @@ public enum Agent {
                 "ready after \(ready.bootNanoseconds / 1_000_000) ms: started at \(started / 1_000_000) ms, "
                     + "\(modules) modules in \((loaded &- started) / 1_000_000) ms, port and root in \((ready.bootNanoseconds &- loaded) / 1_000_000) ms")
             if root != nil {
-                var session = try Session(port: channel, permission: permission, workload: workload, console: console)
-                let exit = try session.serve()
+                var loop = HostRequestLoop(port: channel, permission: permission, workload: workload, console: console)
+                let exit = try loop.serve()
                 /// A tampered block the workload read is reported as such, not as whatever status
                 /// the workload chose after seeing EIO.
                 if try VerityRoot.corruptionDetected() {

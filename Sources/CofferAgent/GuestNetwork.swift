@@ -36,6 +36,11 @@ enum GuestNetwork {
             waited += 5
         }
         try Network.configure("eth0", address: address, prefixLength: 24, gateway: gateway)
+        /// An image built from binaries has no /etc: make it on the root's tmpfs overlay (the
+        /// upper layer takes the write; the measured image underneath is untouched).
+        if access("/etc", F_OK) != 0, mkdir("/etc", 0o755) != 0, errno != EEXIST {
+            throw SystemError("mkdir", "/etc")
+        }
         let resolver = try FileDescriptor.open("/etc/resolv.conf", O_WRONLY | O_CREAT | O_TRUNC, mode: 0o644)
         defer { resolver.close() }
         try resolver.writeAll(Array("nameserver \(nameserver)\n".utf8))

@@ -54,6 +54,7 @@ public enum VMMError: Error, Sendable, CustomStringConvertible, CofferErrorConve
             switch failure.reason {
             case .integrity: "integrity error in the guest: \(failure.message)"
             case .root: "the guest could not mount the image: \(failure.message)"
+            case .network: "the guest's network set-up failed: \(failure.message)"
             case .start: "the guest could not start \(failure.id.rawValue > 1 ? "the program" : "the workload"): \(failure.message)"
             case .protocolViolation: "the guest refused the launcher's request: \(failure.message)"
             case .denied: "the guest refused: \(failure.message)"

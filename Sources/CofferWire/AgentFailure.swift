@@ -20,6 +20,8 @@ public struct AgentFailure: WireMessage, Error, CustomStringConvertible {
         case denied = 5
         /// The launcher's side: the VM did not boot, QEMU died, the VM is not running.
         case vm = 6
+        /// The guest's network (loopback, eth0, /etc/resolv.conf) could not be set up.
+        case network = 7
     }
 
     public var id: ProcessID

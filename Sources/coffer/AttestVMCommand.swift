@@ -6,8 +6,10 @@ import CofferVMM
 import CofferWire
 import Foundation
 
-/// `coffer attest vm VM [--report-data HEX] -o FILE`: asks a running VM's agent for evidence
-/// binding the report data. A TDX or SEV-SNP guest answers with its quote or report (through the
+/// `coffer attest vm VM [--nonce HEX] -o FILE`: asks a running VM's agent for evidence for the
+/// nonce. The guest binds not the nonce but report data it derives from it
+/// (`AttestVMBinding.reportData(nonce:)`, printed here), so that no host can make it quote a key
+/// broker's binding. A TDX or SEV-SNP guest answers with its quote or report (through the
 /// kernel's TSM report interface); a guest without a TEE answers that it has none, and then — in
 /// development mode only — the launcher signs `sample` evidence over the VM's launch measurement,
 /// which protects nothing and says so.
@@ -16,30 +18,31 @@ struct AttestVMCommand: ParsableCommand {
         commandName: "vm", abstract: "Obtain evidence from a running VM's guest (sample evidence, clearly marked, without a TEE).")
 
     @OptionGroup var storeOptions: StoreOptions
-    @Option(help: "Report data to bind, up to 64 bytes hex (zero-padded).") var reportData = ""
+    @Option(help: "A nonce, up to 64 bytes hex; the evidence binds SHA-512(\"\(AttestVMBinding.label)\" || 0x00 || nonce).") var nonce = ""
     @Option(help: "Launcher key for sample evidence (default $COFFER_HOME/keys/launcher.key).") var key: String?
     @Option(name: .shortAndLong, help: "Where to write the evidence.") var output: String
     @Argument(help: "The VM's name or id.") var vm: String
 
     func run() throws {
         try reportingErrors {
-            guard let data = Hex.decode(reportData), data.count <= 64 else {
-                throw CofferError(.invalidInput, "--report-data \(reportData): expected at most 64 bytes of hex")
+            guard let nonceBytes = Hex.decode(nonce), nonceBytes.count <= AttestRequest.maximumNonceSize else {
+                throw CofferError(.invalidInput, "--nonce \(nonce): expected at most \(AttestRequest.maximumNonceSize) bytes of hex")
             }
-            let padded = data + [UInt8](repeating: 0, count: 64 - data.count)
+            let reportData = AttestVMBinding.reportData(nonce: nonceBytes)
             let entry: VMStore.Entry
             let answer: GuestEvidence
             do {
                 entry = try storeOptions.vms.resolve(vm)
                 guard entry.state.status == .running else { throw VMMError.wrongState("\(vm) is not running (\(entry.state.status.rawValue))") }
                 let client = try ControlClient(directory: entry.directory)
-                try client.send(AttestRequest(reportData: padded))
+                try client.send(AttestRequest(nonce: nonceBytes))
                 let frame = try client.next()
                 if frame.kind == .failure { throw VMMError.agentFailure(try AgentFailure(frame)) }
                 answer = try GuestEvidence(frame)
             } catch let error as VMMError {
                 throw error.cofferError
             }
+            FileHandle.standardError.write(Data("nonce: \(Hex.encode(nonceBytes))\nreport data: \(Hex.encode(reportData)) (SHA-512 of \"\(AttestVMBinding.label)\", 0x00, the nonce)\n".utf8))
             switch answer.format {
             case .tdxQuote, .snpReport:
                 try AtomicFile.write(Data(answer.bytes), to: output)
@@ -53,7 +56,7 @@ struct AttestVMCommand: ParsableCommand {
                 do {
                     evidence = try SampleEvidence.signed(
                         measurement: measurement + [UInt8](repeating: 0, count: 48 - measurement.count), hostData: imageDigest,
-                        reportData: padded, by: signingKey)
+                        reportData: reportData, by: signingKey)
                 } catch {
                     throw CofferError(.invalidInput, "cannot make sample evidence: \(error)")
                 }

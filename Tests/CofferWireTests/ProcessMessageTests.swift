@@ -73,10 +73,11 @@ import Testing
         #expect(throws: WireError.self) { try AgentFailure(Frame(.failure, [0, 0])) }
     }
 
-    @Test func attestationCarriesExactlyOneReportDataAndTypedEvidence() throws {
-        let request = AttestRequest(reportData: [UInt8](repeating: 7, count: 64))
-        #expect(try AttestRequest(request.frame) == request)
-        #expect(throws: WireError.self) { try AttestRequest(Frame(.attest, [UInt8](repeating: 0, count: 63))) }
+    @Test func attestationCarriesANonceOfAtMost64BytesAndTypedEvidence() throws {
+        for count in [0, 1, 32, 64] {
+            let request = AttestRequest(nonce: [UInt8](repeating: 7, count: count))
+            #expect(try AttestRequest(request.frame) == request)
+        }
         #expect(throws: WireError.self) { try AttestRequest(Frame(.attest, [UInt8](repeating: 0, count: 65))) }
         let quote = GuestEvidence(.tdxQuote, [4, 0, 2, 0])
         #expect(try GuestEvidence(quote.frame) == quote)

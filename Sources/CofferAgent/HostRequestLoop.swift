@@ -6,31 +6,42 @@ import Glibc
 /// execs (as far as the measured exec policy allows), relays their stdio, delivers signals and
 /// window sizes, reaps every child, and reports each exit after its output. It ends when the
 /// workload has ended, returning how.
-struct Session {
+///
+/// Its seams: the channel is a file descriptor (the virtio-serial port in the guest, one end of a
+/// socketpair in tests), and what it starts processes with and asks for evidence are protocols
+/// (`ProcessSpawner`, `EvidenceSource`), faked in Tests/CofferAgentTests.
+struct HostRequestLoop {
     let port: FileDescriptor
     let permission: ExecPolicy
     /// The workload the measured command line binds (nil: none, and no workload is started).
     let workload: WorkloadBinding?
     let console: Console
-    private var processes: [ProcessID: GuestProcess] = [:]
+    let spawner: any ProcessSpawner
+    let evidence: any EvidenceSource
+    private(set) var processes: [ProcessID: GuestProcess] = [:]
     private var decoder = FrameDecoder()
-    private var mainStarted = false
+    private(set) var mainStarted = false
     /// The environment of the workload the measurement bound: the base an exec's must keep.
     private var workloadEnv: [String] = []
-    private let children: ChildSignal
     private var buffer = [UInt8](repeating: 0, count: 32768)
 
-    init(port: FileDescriptor, permission: ExecPolicy, workload: WorkloadBinding?, console: Console) throws(SystemError) {
+    init(
+        port: FileDescriptor, permission: ExecPolicy, workload: WorkloadBinding?, console: Console,
+        spawner: any ProcessSpawner = GuestSpawner(), evidence: any EvidenceSource = TSMEvidenceSource()
+    ) {
         self.port = port
         self.permission = permission
         self.workload = workload
         self.console = console
-        children = try ChildSignal()
+        self.spawner = spawner
+        self.evidence = evidence
     }
 
     /// Serves the host until the workload ends; returns its exit (its output already sent).
     /// A failure to start the workload is thrown; an exec that fails is reported and served on.
     mutating func serve() throws -> ProcessExit {
+        // Blocks SIGCHLD for the signalfd: only here, so tests that never serve keep their mask.
+        let children = try ChildSignal()
         while true {
             if let exit = try finishEndedProcesses() { return exit }
             var watched = [pollfd(fd: port.rawValue, events: Int16(POLLIN), revents: 0), pollfd(fd: children.fd, events: Int16(POLLIN), revents: 0)]
@@ -50,7 +61,7 @@ struct Session {
             let count = poll(&watched, nfds_t(watched.count), ending ? 0 : -1)
             if count < 0 && errno != EINTR { throw SystemError("poll", "the agent's descriptors") }
             if watched[0].revents != 0 { try receive() }
-            if watched[1].revents != 0 { reapChildren() }
+            if watched[1].revents != 0 { reapChildren(children) }
             var readable: Set<ProcessID> = []
             for (position, (id, index)) in owners.enumerated() where watched[position + 2].revents != 0 {
                 if index < 0 {
@@ -109,7 +120,7 @@ struct Session {
     }
 
     /// PID 1 reaps every orphan; only the processes it started are reported.
-    private mutating func reapChildren() {
+    private mutating func reapChildren(_ children: ChildSignal) {
         children.drain()
         while let (pid, status) = Spawn.reap() {
             guard let id = processes.first(where: { $0.value.pid == pid })?.key else { continue }
@@ -121,46 +132,52 @@ struct Session {
 
     /// Reads the channel and acts on every complete frame.
     private mutating func receive() throws {
+        let fd = port.rawValue
         // Sound: reads at most buffer.count bytes into memory `buffer` owns.
-        let count = buffer.withUnsafeMutableBytes { read(port.rawValue, $0.baseAddress, $0.count) }
+        let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
         if count < 0 && (errno == EINTR || errno == EAGAIN) { return }
         guard count > 0 else { throw AgentFailure(.protocolViolation, "the host closed the agent channel") }
         decoder.append(buffer[0..<count])
-        while let frame = try decoder.next() {
-            switch frame.kind {
-            case .start: try start(try StartProcess(frame))
-            case .stdin:
-                let data = try StdinData(frame)
-                guard var process = processes[data.id], process.input != nil else { continue }
-                if data.bytes.isEmpty {
-                    process.closeInputWhenWritten = true
-                } else if process.pendingInput.count + data.bytes.count > GuestProcess.pendingInputLimit {
-                    console.log("process \(data.id.rawValue) does not read its input; more than \(GuestProcess.pendingInputLimit) bytes pending, its input is closed")
-                    process.closeInput()
-                } else {
-                    process.pendingInput += data.bytes
-                }
-                process.flushInput()
-                processes[data.id] = process
-            case .signal:
-                let request = try SignalProcess(frame)
-                // A process that already ended keeps its pid until reported: never signal a reaped pid.
-                if let process = processes[request.id], process.exit == nil { kill(process.pid, Int32(request.signal)) }
-            case .resize:
-                let size = try TerminalSize(frame)
-                if let terminal = processes[size.id]?.terminal { PseudoTerminal.resize(terminal, rows: size.rows, cols: size.cols) }
-            case .attest:
-                let request = try AttestRequest(frame)
-                try port.writeAll(TEEEvidence.obtain(reportData: request.reportData).frame.encoded())
-            case .hostname:
-                let name = try GuestHostname(frame)
-                /// The host name is cosmetic, but is only set before the workload runs.
-                guard !mainStarted else { throw AgentFailure(.protocolViolation, "hostname after the workload started") }
-                _ = name.name.withCString { sethostname($0, name.name.utf8.count) }
-            default:
-                /// The host may only ask for what is listed above; anything else is refused.
-                throw AgentFailure(.protocolViolation, "unexpected \(frame.kind) frame from the host")
+        while let frame = try decoder.next() { try handle(frame) }
+    }
+
+    /// Acts on one frame from the host; a frame the host may not send ends the VM (thrown).
+    mutating func handle(_ frame: Frame) throws {
+        switch frame.kind {
+        case .start: try start(try StartProcess(frame))
+        case .stdin:
+            let data = try StdinData(frame)
+            guard var process = processes[data.id], process.input != nil else { return }
+            if data.bytes.isEmpty {
+                process.closeInputWhenWritten = true
+            } else if process.pendingInput.count + data.bytes.count > GuestProcess.pendingInputLimit {
+                console.log("process \(data.id.rawValue) does not read its input; more than \(GuestProcess.pendingInputLimit) bytes pending, its input is closed")
+                process.closeInput()
+            } else {
+                process.pendingInput += data.bytes
             }
+            process.flushInput()
+            processes[data.id] = process
+        case .signal:
+            let request = try SignalProcess(frame)
+            // A process that already ended keeps its pid until reported: never signal a reaped pid.
+            if let process = processes[request.id], process.exit == nil { kill(process.pid, Int32(request.signal)) }
+        case .resize:
+            let size = try TerminalSize(frame)
+            if let terminal = processes[size.id]?.terminal { PseudoTerminal.resize(terminal, rows: size.rows, cols: size.cols) }
+        case .attest:
+            let request = try AttestRequest(frame)
+            /// Never the host's bytes: the report data is derived from its nonce, so the guest
+            /// cannot be made to quote a key broker's binding (see `AttestVMBinding`).
+            try port.writeAll(evidence.evidence(reportData: AttestVMBinding.reportData(nonce: request.nonce)).frame.encoded())
+        case .hostname:
+            let name = try GuestHostname(frame)
+            /// The host name is cosmetic, but is only set before the workload runs.
+            guard !mainStarted else { throw AgentFailure(.protocolViolation, "hostname after the workload started") }
+            _ = name.name.withCString { sethostname($0, name.name.utf8.count) }
+        default:
+            /// The host may only ask for what is listed above; anything else is refused.
+            throw AgentFailure(.protocolViolation, "unexpected \(frame.kind) frame from the host")
         }
     }
 
@@ -211,7 +228,7 @@ struct Session {
         let user = try users.resolve(request.user)
         let process: GuestProcess
         do {
-            process = try GuestProcess.start(request, path: path, user: user)
+            process = try spawner.start(request, path: path, user: user)
         } catch let failure as Spawn.Failure {
             /// EIO from execve means the kernel could not read the program: under dm-verity that is
             /// a block that does not hash to the measured root hash.

@@ -1,0 +1,24 @@
+import CofferWire
+
+/// What `HostRequestLoop` asks for evidence: the TEE in the guest, a recording fake in tests.
+protocol EvidenceSource {
+    /// Evidence binding `reportData` (64 bytes the agent derived, never the host's).
+    func evidence(reportData: [UInt8]) -> GuestEvidence
+}
+
+/// What `HostRequestLoop` starts processes with: fork and exec in the guest, a fake in tests.
+protocol ProcessSpawner {
+    func start(_ request: StartProcess, path: String, user: ResolvedUser) throws -> GuestProcess
+}
+
+/// The guest's TEE through the kernel's TSM report interface.
+struct TSMEvidenceSource: EvidenceSource {
+    func evidence(reportData: [UInt8]) -> GuestEvidence { TEEEvidence.obtain(reportData: reportData) }
+}
+
+/// Real processes (`GuestProcess.start`).
+struct GuestSpawner: ProcessSpawner {
+    func start(_ request: StartProcess, path: String, user: ResolvedUser) throws -> GuestProcess {
+        try GuestProcess.start(request, path: path, user: user)
+    }
+}
