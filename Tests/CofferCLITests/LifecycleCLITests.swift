@@ -152,6 +152,52 @@ import Testing
         #expect(try coffer(home.path, ["rm", "-f", "site"]).status == 0)
     }
 
+    /// An HTTP server as the README's example builds it: one dynamic binary, nothing else.
+    static let server = """
+        #include <netinet/in.h>
+        #include <stdlib.h>
+        #include <string.h>
+        #include <sys/socket.h>
+        #include <unistd.h>
+        int main(int argc, char **argv) {
+            int port = 8443;
+            for (int i = 1; i + 1 < argc; i++) if (strcmp(argv[i], "--port") == 0) port = atoi(argv[i + 1]);
+            int listener = socket(AF_INET, SOCK_STREAM, 0), on = 1;
+            setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+            struct sockaddr_in address = { .sin_family = AF_INET, .sin_port = htons(port), .sin_addr.s_addr = htonl(INADDR_ANY) };
+            if (bind(listener, (struct sockaddr *)&address, sizeof address) != 0 || listen(listener, 8) != 0) return 3;
+            for (;;) {
+                int client = accept(listener, 0, 0);
+                if (client < 0) continue;
+                char request[1024];
+                (void)read(client, request, sizeof request);
+            const char *answer = "HTTP/1.0 200 OK\\r\\nContent-Type: text/plain\\r\\n\\r\\nhello from a binary-only image\\n";
+                (void)write(client, answer, strlen(answer));
+                close(client);
+            }
+        }
+
+        """
+
+    /// Issue 16: an image built from binaries alone has no /etc; publishing a port must still work
+    /// (the guest writes its resolver file on the tmpfs overlay, never into the measured image).
+    @Test func aPublishedPortWorksForAnImageBuiltFromABinaryAlone() throws {
+        let home = try runs.storeWithKernel()
+        let work = try TemporaryDirectory("coffer-binary-port")
+        _ = try compile(Self.server, to: "server", flags: [], in: work)
+        let built = try coffer(home.path, ["build", "--binary", "./server", "-t", "server:1"], directory: work.path)  // as the README writes it
+        #expect(built.status == 0, "\(built.stderr)")
+        let port = try freePort()
+        let started = try coffer(home.path, ["run", "-d", "--name", "auth", "-p", "\(port):8443", "server:1"])
+        #expect(started.status == 0, "\(started.stderr)")
+        let page = try poll(for: 10) {
+            try run("/bin/bash", ["-c", "exec 3<>/dev/tcp/127.0.0.1/\(port) && printf 'GET / HTTP/1.0\\r\\n\\r\\n' >&3 && cat <&3"])
+        } until: { $0.stdout.contains("hello from a binary-only image") }
+        let states = try coffer(home.path, ["ps", "-a"]).stdout
+        #expect(page.stdout.contains("hello from a binary-only image"), "\(page) \(states)")
+        #expect(try coffer(home.path, ["rm", "-f", "auth"]).status == 0)
+    }
+
     /// Guest size from the flags (`-m`, `--cpus`, `--accel`), a signal chosen with `kill -s`, a
     /// followed log that ends with the VM, `exec -t`, and `stop -t` killing a workload that
     /// ignores SIGTERM once its grace period is over.
