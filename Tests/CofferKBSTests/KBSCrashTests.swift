@@ -12,7 +12,6 @@ import Testing
         let home = try TemporaryDirectory("coffer-kbs-crash")
         let admin = P256.Signing.PrivateKey()
         let server = try KBSServerProcess(dev: true, home: home, adminKey: admin)
-        let headers = try server.adminHeaders()
         let client = server.client
         let acknowledged = AcknowledgedWrites()
         // Writers keep going while the server is killed; a write counts only once its 200 arrived.
@@ -26,7 +25,10 @@ import Testing
                     let path = "crash/w\(writer)/r\(i)"
                     let value = Data("value-\(writer)-\(i)-\(String(repeating: "x", count: i % 97))".utf8)
                     i += 1
-                    guard let reply = try? await client.send("POST", "/kbs/v0/resource/\(path)", body: value, headers: headers),
+                    // A fresh admin token per write: one made up front lapses (120 s) when a loaded
+                    // machine makes the writes slow, and every write after it would fail as 401.
+                    guard let headers = try? server.adminHeaders(),
+                          let reply = try? await client.send("POST", "/kbs/v0/resource/\(path)", body: value, headers: headers),
                           reply.status == 200 else {
                         if acknowledged.killed { return }
                         acknowledged.failed()
