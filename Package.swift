@@ -54,6 +54,8 @@ let package = Package(
             dependencies: ["CofferCore", "CofferEvidence", crypto, cryptoExtras, x509, asn1]
         ),
         .target(name: "CofferVMM", dependencies: ["CofferCore", "CofferWire", "CofferSys"]),
+        // The broker protocol as both ends speak it; the guest will link it (no Foundation of its own).
+        .target(name: "CofferKBSProtocol", dependencies: ["CofferCore", crypto]),
         // The key broker: the only target with an HTTP server and a database (keep them out of the rest).
         .target(
             name: "CofferKBS",
@@ -98,6 +100,7 @@ let package = Package(
         .testTarget(name: "CofferImageTests", dependencies: ["CofferImage", "CofferWire", "CofferCore", "CofferTestSupport"]),
         .testTarget(name: "CofferWireTests", dependencies: ["CofferWire", "CofferCore"]),
         .testTarget(name: "CofferAgentTests", dependencies: ["CofferAgent"]),
+        .testTarget(name: "CofferKBSProtocolTests", dependencies: ["CofferKBSProtocol", "CofferCore", "CofferTestSupport"]),
         .testTarget(name: "CofferVMMTests", dependencies: ["CofferVMM", "CofferWire", "CofferCore", "CofferTestSupport"]),
         .testTarget(name: "CofferKBSTests", dependencies: ["CofferKBS", "CofferVerifier", "CofferEvidence", "CofferCore", "CofferTestSupport"]),
         .testTarget(
