@@ -26,6 +26,11 @@ static void dm_header(struct dm_ioctl *io, const char *name, uint32_t size) {
 
 int coffer_dm_create_readonly(const char *name, const char *target, uint64_t sectors, const char *params,
                               uint32_t *major_out, uint32_t *minor_out) {
+    return coffer_dm_create(name, target, sectors, params, 1, major_out, minor_out);
+}
+
+int coffer_dm_create(const char *name, const char *target, uint64_t sectors, const char *params, int read_only,
+                     uint32_t *major_out, uint32_t *minor_out) {
     size_t name_length = strlen(name), target_length = strlen(target), params_length = strlen(params);
     if (name_length == 0 || name_length >= DM_NAME_LEN || target_length >= DM_MAX_TYPE_NAME ||
         sizeof(struct dm_ioctl) + sizeof(struct dm_target_spec) + params_length + 8 > COFFER_DM_BUFFER) {
@@ -44,14 +49,17 @@ int coffer_dm_create_readonly(const char *name, const char *target, uint64_t sec
     uint32_t spec_size = (uint32_t)((sizeof(struct dm_target_spec) + params_length + 1 + 7) & ~(size_t)7);
     dm_header(io, name, (uint32_t)sizeof(struct dm_ioctl) + spec_size);
     io->target_count = 1;
-    io->flags = DM_READONLY_FLAG;
+    io->flags = read_only ? DM_READONLY_FLAG : 0;
     struct dm_target_spec *spec = (struct dm_target_spec *)(buffer + sizeof(struct dm_ioctl));
     spec->sector_start = 0;
     spec->length = sectors;
     spec->next = 0;
     memcpy(spec->target_type, target, target_length);
     memcpy((char *)(spec + 1), params, params_length + 1);
-    if (ioctl(control, DM_TABLE_LOAD, io) != 0) goto fail_remove;
+    int loaded = ioctl(control, DM_TABLE_LOAD, io);
+    // The parameters may hold keys (dm-crypt, dm-integrity): gone from this stack once loaded.
+    explicit_bzero(buffer, sizeof buffer);
+    if (loaded != 0) goto fail_remove;
 
     // DM_DEV_SUSPEND without DM_SUSPEND_FLAG resumes: the loaded table goes live.
     dm_header(io, name, sizeof(struct dm_ioctl));
@@ -74,6 +82,22 @@ fail: {
         errno = saved;
         return -1;
     }
+}
+
+int coffer_dm_remove(const char *name) {
+    if (strlen(name) == 0 || strlen(name) >= DM_NAME_LEN) {
+        errno = EINVAL;
+        return -1;
+    }
+    int control = open("/dev/mapper/control", O_RDWR | O_CLOEXEC);
+    if (control < 0) return -1;
+    struct dm_ioctl io;
+    dm_header(&io, name, sizeof io);
+    int result = ioctl(control, DM_DEV_REMOVE, &io);
+    int saved = errno;
+    close(control);
+    errno = saved;
+    return result;
 }
 
 int coffer_dm_status(const char *name, char *status, uint32_t capacity) {

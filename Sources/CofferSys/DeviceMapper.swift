@@ -9,14 +9,27 @@ public enum DeviceMapper {
     public static func createReadOnly(
         name: String, target: String, sectors: UInt64, parameters: String, node: String
     ) throws(SystemError) -> String {
+        try create(name: name, target: target, sectors: sectors, parameters: parameters, node: node, readOnly: true)
+    }
+
+    /// Creates and activates device `name` (writable unless `readOnly`) with one `target` over
+    /// `sectors` 512-byte sectors, and makes the block node `node` for it. Returns `node`.
+    public static func create(
+        name: String, target: String, sectors: UInt64, parameters: String, node: String, readOnly: Bool
+    ) throws(SystemError) -> String {
         var major: UInt32 = 0, minor: UInt32 = 0
-        guard coffer_dm_create_readonly(name, target, sectors, parameters, &major, &minor) == 0 else {
+        guard coffer_dm_create(name, target, sectors, parameters, readOnly ? 1 : 0, &major, &minor) == 0 else {
             throw SystemError("device-mapper create \(target)", name)
         }
         // No udev: make the node from the device number the kernel returned.
         unlink(node)
         guard coffer_mknod_block(node, major, minor) == 0 else { throw SystemError("mknod", node) }
         return node
+    }
+
+    /// Removes device `name` (its node stays until unlinked).
+    public static func remove(name: String) throws(SystemError) {
+        guard coffer_dm_remove(name) == 0 else { throw SystemError("device-mapper remove", name) }
     }
 
     /// The status line of device `name`'s first target (DM_TABLE_STATUS, info type).

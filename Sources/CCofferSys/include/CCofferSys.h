@@ -25,6 +25,13 @@ int coffer_open(const char *path, int flags, uint32_t mode);
 int coffer_dm_create_readonly(const char *name, const char *target, uint64_t sectors, const char *params,
                               uint32_t *major_out, uint32_t *minor_out);
 
+/// Like coffer_dm_create_readonly; read_only 0 makes a writable device (dm-integrity, dm-crypt).
+/// The parameter buffer is wiped after the table load: it may hold keys.
+int coffer_dm_create(const char *name, const char *target, uint64_t sectors, const char *params, int read_only,
+                     uint32_t *major_out, uint32_t *minor_out);
+/// Removes device `name` (DM_DEV_REMOVE); fails with EBUSY while it is open or mounted.
+int coffer_dm_remove(const char *name);
+
 /// DM_TABLE_STATUS of device `name`: copies its first target's status line (for verity: "V" while
 /// every block read verified, "C" once one failed) into `status`, NUL-terminated.
 int coffer_dm_status(const char *name, char *status, uint32_t capacity);
