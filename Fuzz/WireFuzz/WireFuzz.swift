@@ -58,6 +58,11 @@ enum WireParsers {
         GuestHostname.self,
         AttestRequest.self,
         GuestEvidence.self,
+        InitDataMessage.self,
+        BrokerRequest.self,
+        BrokerResponse.self,
+        SampleEvidenceRequest.self,
+        SampleEvidenceResponse.self,
         AttachRequest.self,
         StopRequest.self,
     ]
@@ -94,6 +99,10 @@ enum WireParsers {
             [AttestRequest(nonce: [UInt8](repeating: 7, count: 32)).frame, GuestEvidence(.snpReport, [UInt8](repeating: 1, count: 32)).frame,
              GuestEvidence(.none, Array("no tsm".utf8)).frame],
             [AttachRequest(stdin: true).frame, StopRequest(seconds: 10).frame],
+            [InitDataMessage(document: Array("version = \"0.1.0\"\n".utf8)).frame,
+             BrokerRequest(id: 1, method: .post, path: "/kbs/v0/auth", body: Array("{}".utf8)).frame,
+             BrokerResponse(id: 1, status: 200, cookie: "c", signature: "s", body: Array("{}".utf8)).frame,
+             SampleEvidenceRequest(reportData: [UInt8](repeating: 3, count: 64)).frame, SampleEvidenceResponse(evidence: [1, 2]).frame],
         ]
     }
 
@@ -144,6 +153,11 @@ extension ProcessStarted: FuzzedMessage {}
 extension GuestHostname: FuzzedMessage {}
 extension AttestRequest: FuzzedMessage {}
 extension GuestEvidence: FuzzedMessage {}
+extension InitDataMessage: FuzzedMessage {}
+extension BrokerRequest: FuzzedMessage {}
+extension BrokerResponse: FuzzedMessage {}
+extension SampleEvidenceRequest: FuzzedMessage {}
+extension SampleEvidenceResponse: FuzzedMessage {}
 extension AttachRequest: FuzzedMessage {}
 extension StopRequest: FuzzedMessage {}
 

@@ -73,6 +73,16 @@ public struct FrameKind: RawRepresentable, Hashable, Sendable, CustomStringConve
     public static let attest = FrameKind(rawValue: 0x0C)
     /// Guest → host: the answer to `attest`. Payload: `GuestEvidence`.
     public static let evidence = FrameKind(rawValue: 0x0D)
+    /// Host → guest: the launch's init-data, before `start`. Payload: `InitDataMessage`.
+    public static let initData = FrameKind(rawValue: 0x0E)
+    /// Guest → host: an HTTP request for the key broker. Payload: `BrokerRequest`.
+    public static let brokerRequest = FrameKind(rawValue: 0x0F)
+    /// Host → guest: the broker's answer. Payload: `BrokerResponse`.
+    public static let brokerResponse = FrameKind(rawValue: 0x10)
+    /// Guest → host (development mode): sign sample evidence. Payload: `SampleEvidenceRequest`.
+    public static let sampleEvidenceRequest = FrameKind(rawValue: 0x11)
+    /// Host → guest: the sample evidence. Payload: `SampleEvidenceResponse`.
+    public static let sampleEvidence = FrameKind(rawValue: 0x12)
     /// Client → launcher (host only): attach to the workload. Payload: `AttachRequest`.
     public static let attach = FrameKind(rawValue: 0x40)
     /// Client → launcher (host only): stop the VM. Payload: `StopRequest`.
@@ -93,6 +103,11 @@ public struct FrameKind: RawRepresentable, Hashable, Sendable, CustomStringConve
         case .hostname: "hostname"
         case .attest: "attest"
         case .evidence: "evidence"
+        case .initData: "init-data"
+        case .brokerRequest: "kbs-request"
+        case .brokerResponse: "kbs-response"
+        case .sampleEvidenceRequest: "sample-evidence-request"
+        case .sampleEvidence: "sample-evidence"
         case .attach: "attach"
         case .stop: "stop"
         default: "kind 0x\(Hex.encode([rawValue]))"
