@@ -75,7 +75,7 @@ let package = Package(
             linkerSettings: [.unsafeFlags(["-static-stdlib", "-Xlinker", "--as-needed"])]),
         .executableTarget(
             name: "coffer",
-            dependencies: ["CofferImage", "CofferVerifier", "CofferEvidence", "CofferVMM", "CofferSys", "CofferKBS", argumentParser, crypto, cryptoExtras, x509]),
+            dependencies: ["CofferImage", "CofferVerifier", "CofferEvidence", "CofferVMM", "CofferSys", "CofferKBS", "CofferKBSProtocol", argumentParser, crypto, cryptoExtras, x509]),
 
         // MARK: Benchmarks (programs, not timed tests)
         .executableTarget(name: "verity-bench", dependencies: ["CofferImage"], path: "Benchmarks/VerityBench"),

@@ -19,7 +19,10 @@ struct MonitorCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            let monitor = try VMMonitor(directory: VMDirectory(path: directory), waitForAttach: attach)
+            let vmDirectory = VMDirectory(path: directory)
+            // The VM's home: $COFFER_HOME/vms/<id> → $COFFER_HOME.
+            let home = URL(fileURLWithPath: directory).deletingLastPathComponent().deletingLastPathComponent().path
+            let monitor = try VMMonitor(directory: vmDirectory, waitForAttach: attach, services: HostLaunchServices(home: home))
             monitor.run()
         }
     }

@@ -8,8 +8,20 @@ import Foundation
 /// the VM's log, serves clients (`run`'s attachment, `exec`, `stop`, `kill`) on the control socket,
 /// and records every transition in `state.json`. It ends when the VM does, leaving nothing
 /// running: QEMU is killed with it by the kernel even when the monitor itself is killed.
+/// What a confidential launch needs from the host (decision 0022), supplied by the CLI, which links
+/// the HTTP client and the sample signer. Both calls block, bounded by their own deadlines.
+public protocol LaunchServices {
+    /// Sends the guest's request to the broker and returns its answer (status 0 and the reason
+    /// when the broker could not be reached).
+    func relay(_ request: BrokerRequest, spec: VMSpec) -> BrokerResponse
+    /// Sample evidence over the guest's report data, the launch measurement and the init-data
+    /// digest, or empty when there is no launcher key. Development mode only.
+    func sampleEvidence(reportData: [UInt8], spec: VMSpec) -> [UInt8]
+}
+
 public final class VMMonitor {
     let directory: VMDirectory
+    let services: LaunchServices?
     let spec: VMSpec
     /// The VM's workload waits for a client's `attach` (a foreground `run`) before it starts,
     /// so no output is missed; at most `attachWait` after the guest checked in.
@@ -41,8 +53,9 @@ public final class VMMonitor {
     static let signalGraceSeconds = 10
     let clock = ContinuousClock()
 
-    public init(directory: VMDirectory, waitForAttach: Bool) throws(VMMError) {
+    public init(directory: VMDirectory, waitForAttach: Bool, services: LaunchServices? = nil) throws(VMMError) {
         self.directory = directory
+        self.services = services
         self.waitForAttach = waitForAttach
         spec = try directory.readSpec()
         state = try directory.readState()
@@ -136,6 +149,7 @@ public final class VMMonitor {
     private func startWorkload(_ agent: AgentSocket) throws {
         mainStarted = true
         try agent.send(GuestHostname(spec.hostname).frame.encoded())
+        if let initData = spec.initData { try agent.send(InitDataMessage(document: Array(initData.utf8)).frame.encoded()) }
         let attached = clients.values.first { $0.attached }
         try agent.send(spec.workload.start(rows: attached?.rows ?? 24, cols: attached?.cols ?? 80).frame.encoded())
         for frame in earlyInput { try agent.send(frame) }
@@ -174,6 +188,14 @@ public final class VMMonitor {
                     if ended.id == .main { return .exited(ended.exit, note: nil) }
                     forward(frame, about: ended.id) { ProcessEnded($0, ended.exit).frame }
                     owners[ended.id] = nil
+                case .brokerRequest where mainStarted && spec.initData != nil:
+                    // The guest provisions itself before its workload starts; the relay only carries.
+                    let request = try BrokerRequest(frame)
+                    let response = services?.relay(request, spec: spec) ?? BrokerResponse(id: request.id, status: 0, body: Array("this launcher cannot relay to a broker".utf8))
+                    try agent?.send(response.frame.encoded())
+                case .sampleEvidenceRequest where mainStarted && spec.initData != nil:
+                    let request = try SampleEvidenceRequest(frame)
+                    try agent?.send(SampleEvidenceResponse(evidence: services?.sampleEvidence(reportData: request.reportData, spec: spec) ?? []).frame.encoded())
                 case .evidence where readyAt != nil && !attesters.isEmpty:
                     _ = try GuestEvidence(frame)
                     let fd = attesters.removeFirst()

@@ -21,6 +21,14 @@ public struct VMSpec: Codable, Sendable, Equatable {
     public var launchMeasurement: String
     /// Removed when the workload ends (`run --rm`).
     public var autoRemove: Bool
+    /// The launch's init-data document (decision 0022), handed to the guest before `start`; its
+    /// digest is on the measured command line. Nil for a launch without one.
+    public var initData: String?
+    /// The TLS certificate (PEM) the host's relay trusts for the broker named in the init-data;
+    /// nil: the system's roots. The host's trust only: the guest checks the broker's signatures.
+    public var brokerCertificate: String?
+    /// The broker's base URL the relay sends the guest's requests to (as the init-data names it).
+    public var brokerURL: String?
 
     /// The workload's process, as `StartProcess` without the channel's process id.
     public struct Workload: Codable, Sendable, Equatable {
@@ -51,7 +59,8 @@ public struct VMSpec: Codable, Sendable, Equatable {
 
     public init(
         id: String, name: String, image: String, imageID: String, created: Double, vm: VMConfiguration, workload: Workload,
-        hostname: String, bootDeadline: Double, launchMeasurement: String, autoRemove: Bool
+        hostname: String, bootDeadline: Double, launchMeasurement: String, autoRemove: Bool, initData: String? = nil,
+        brokerCertificate: String? = nil, brokerURL: String? = nil
     ) {
         self.id = id
         self.name = name
@@ -64,6 +73,9 @@ public struct VMSpec: Codable, Sendable, Equatable {
         self.bootDeadline = bootDeadline
         self.launchMeasurement = launchMeasurement
         self.autoRemove = autoRemove
+        self.initData = initData
+        self.brokerCertificate = brokerCertificate
+        self.brokerURL = brokerURL
     }
 
     /// The first 12 hex digits, as `ps` shows it.

@@ -50,11 +50,15 @@ public struct LaunchConfiguration: Sendable, Equatable {
     public static let maxSecrets = 64
     public static let maxVolumes = 8
 
+    /// The image id (`sha256:` + 64 hex) the launch boots: what broker rules naming `image_ids`
+    /// match once the init-data's digest has checked.
+    public var image: String
     public var broker: Broker?
     public var secrets: [Secret]
     public var volumes: [Volume]
 
-    public init(broker: Broker? = nil, secrets: [Secret] = [], volumes: [Volume] = []) {
+    public init(image: String, broker: Broker? = nil, secrets: [Secret] = [], volumes: [Volume] = []) {
+        self.image = image
         self.broker = broker
         self.secrets = secrets
         self.volumes = volumes
@@ -68,6 +72,10 @@ public struct LaunchConfiguration: Sendable, Equatable {
     /// /run/secrets, volumes stay out of it and of the kernel's file systems, nothing is named
     /// twice, and anything to fetch has a broker to fetch it from.
     public func validate() throws(LaunchConfigurationError) {
+        let digest = image.hasPrefix("sha256:") ? image.dropFirst(7) : ""
+        guard digest.utf8.count == 64, digest.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) }) else {
+            throw .invalid("image \(image.prefix(80)) is not an image id (sha256: and 64 lower-case hex digits)")
+        }
         if needsBroker && broker == nil { throw .invalid("secrets and volumes need a broker (--kbs)") }
         if let broker {
             guard broker.url.hasPrefix("https://") || broker.url.hasPrefix("http://") else {
