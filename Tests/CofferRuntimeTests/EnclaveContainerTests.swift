@@ -2,6 +2,7 @@ import CofferTestSupport
 import Foundation
 import Testing
 @testable import CofferOCI
+import CofferJSON
 
 /// Enclave containers through the reference PAL (SGX simulation): real runc, real PAL host.
 @Suite struct EnclaveContainerTests {

@@ -2,6 +2,7 @@ import CofferTestSupport
 import Foundation
 import Testing
 @testable import CofferOCI
+import CofferJSON
 
 /// Ordinary containers go to runc: the same output, exit code and lifecycle as runc itself.
 @Suite struct OrdinaryContainerTests {

@@ -1,5 +1,6 @@
 #if canImport(Glibc)
 import Glibc
+import CofferJSON
 #endif
 
 /// coffer-runtime's own state for one enclave container: `<root>.coffer/<id>/` beside runc's

@@ -1,5 +1,6 @@
 #if canImport(Glibc)
 import Glibc
+import CofferJSON
 #endif
 
 extension CofferRuntime {

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import CCofferOCI
+import CofferJSON
 
 extension CofferRuntime {
     /// exec into an enclave container: the PAL host runs the program through the enclave runtime

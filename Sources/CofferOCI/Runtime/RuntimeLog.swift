@@ -1,5 +1,6 @@
 #if canImport(Glibc)
 import Glibc
+import CofferJSON
 #endif
 
 /// Reports coffer-runtime's own errors where runc reports its: standard error, and the --log

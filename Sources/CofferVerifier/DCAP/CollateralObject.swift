@@ -1,7 +1,8 @@
+import CofferJSON
 /// A JSON object of collateral with its path, read field by field; a failure names the path of
 /// the member that is missing or of the wrong type ("tcb_info.tcbLevels[2].tcbStatus").
-struct JSONObject {
-    var members: [String: JSONValue]
+struct CollateralObject {
+    var members: JSONObject
     var path: String
 
     init(_ value: JSONValue, path: String) throws(VerificationFailure) {
@@ -61,29 +62,29 @@ struct JSONObject {
         return integer
     }
 
-    func optionalObject(_ key: String) throws(VerificationFailure) -> JSONObject? {
+    func optionalObject(_ key: String) throws(VerificationFailure) -> CollateralObject? {
         guard let value = value(key) else { return nil }
-        return try JSONObject(value, path: "\(path).\(key)")
+        return try CollateralObject(value, path: "\(path).\(key)")
     }
 
-    func object(_ key: String) throws(VerificationFailure) -> JSONObject {
+    func object(_ key: String) throws(VerificationFailure) -> CollateralObject {
         guard let object = try optionalObject(key) else { throw missing(key) }
         return object
     }
 
     /// The elements of an array of objects, each with its indexed path; nil when absent or null.
-    func optionalObjects(_ key: String) throws(VerificationFailure) -> [JSONObject]? {
+    func optionalObjects(_ key: String) throws(VerificationFailure) -> [CollateralObject]? {
         guard let value = value(key) else { return nil }
         guard case .array(let elements) = value else { throw Self.wrongType("\(path).\(key)", "an array") }
-        var objects: [JSONObject] = []
+        var objects: [CollateralObject] = []
         objects.reserveCapacity(elements.count)
         for (index, element) in elements.enumerated() {
-            objects.append(try JSONObject(element, path: "\(path).\(key)[\(index)]"))
+            objects.append(try CollateralObject(element, path: "\(path).\(key)[\(index)]"))
         }
         return objects
     }
 
-    func objects(_ key: String) throws(VerificationFailure) -> [JSONObject] {
+    func objects(_ key: String) throws(VerificationFailure) -> [CollateralObject] {
         guard let objects = try optionalObjects(key) else { throw missing(key) }
         return objects
     }
