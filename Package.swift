@@ -62,16 +62,16 @@ let package = Package(
             dependencies: ["CofferCore", "CofferEvidence", "CofferJSON", "CofferVerifier", crypto, cryptoExtras, x509, asn1, hummingbird, hummingbirdTLS, sqliteNIO, asyncHTTPClient]
         ),
         // OCI runtime (rune-compatible): no Foundation, so that runc's callers pay little start-up.
-        .target(name: "CCofferOCI"),
-        .target(name: "CofferOCI", dependencies: ["CofferCore", "CofferJSON", "CCofferOCI"]),
+        .target(name: "CCofferOCIRuntime"),
+        .target(name: "CofferOCIRuntime", dependencies: ["CofferCore", "CofferJSON", "CCofferOCIRuntime"]),
         // The Swift standard library linked in: loading and relocating the shared Swift libraries
         // cost most of coffer-runtime's start-up, paid by every container (docs/benchmarks.md).
         .executableTarget(
-            name: "coffer-runtime", dependencies: ["CofferOCI"], linkerSettings: [.unsafeFlags(["-static-stdlib"])]),
+            name: "coffer-runtime", dependencies: ["CofferOCIRuntime"], linkerSettings: [.unsafeFlags(["-static-stdlib"])]),
         // The enclave container's init, in C: it runs inside the container on the host's loader.
         // --as-needed drops the Swift runtime SwiftPM's link line adds: it is plain C (decision 0012).
         .executableTarget(
-            name: "coffer-pal-host", dependencies: ["CCofferOCI"],
+            name: "coffer-pal-host", dependencies: ["CCofferOCIRuntime"],
             linkerSettings: [.unsafeFlags(["-static-stdlib", "-Xlinker", "--as-needed"])]),
         .executableTarget(
             name: "coffer",
@@ -94,7 +94,7 @@ let package = Package(
 
         // MARK: Tests
         .target(name: "CofferTestSupport", path: "Tests/CofferTestSupport"),
-        .testTarget(name: "CofferRuntimeTests", dependencies: ["CofferOCI", "CofferJSON", "CofferTestSupport"]),
+        .testTarget(name: "CofferRuntimeTests", dependencies: ["CofferOCIRuntime", "CofferJSON", "CofferTestSupport"]),
         .testTarget(name: "CofferCLITests", dependencies: ["CofferTestSupport"]),
         .testTarget(name: "CofferCoreTests", dependencies: ["CofferCore"]),
         .testTarget(name: "CofferJSONTests", dependencies: ["CofferJSON"]),

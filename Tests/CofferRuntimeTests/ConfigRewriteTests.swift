@@ -1,5 +1,5 @@
 import Testing
-@testable import CofferOCI
+@testable import CofferOCIRuntime
 import CofferJSON
 
 /// The pure parts: command-line routing, rune's enclave settings, the rewritten config.

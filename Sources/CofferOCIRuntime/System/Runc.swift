@@ -1,7 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import CCofferOCI
+import CCofferOCIRuntime
 import CofferCore
 
 /// runc, to which every container operation is delegated.

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import CCofferOCI
+import CCofferOCIRuntime
 
 /// coffer-runtime's side of the PAL host's control socket (verbs in docs/oci-runtime.md).
 public struct PALControl: Sendable {

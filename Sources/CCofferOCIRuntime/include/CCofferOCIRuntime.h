@@ -1,5 +1,5 @@
-#ifndef CCOFFEROCI_H
-#define CCOFFEROCI_H
+#ifndef CCOFFEROCIRUNTIME_H
+#define CCOFFEROCIRUNTIME_H
 /*
  * The PAL host's control socket, shared by coffer-runtime (client, host side) and coffer-pal-host
  * (server, inside the container). One request per connection: the client sends NUL-terminated

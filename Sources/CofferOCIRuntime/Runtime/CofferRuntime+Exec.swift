@@ -1,7 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import CCofferOCI
+import CCofferOCIRuntime
 import CofferJSON
 
 extension CofferRuntime {

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import CCofferOCI
+import CCofferOCIRuntime
 
 /// The SGX device nodes the host has, which an enclave container gets (rune's list for
 /// intelSgx, rune/libenclave/check.go: the in-kernel driver's /dev/sgx_enclave and

@@ -1,5 +1,5 @@
 #define _GNU_SOURCE
-#include "CCofferOCI.h"
+#include "CCofferOCIRuntime.h"
 
 #include <errno.h>
 #include <fcntl.h>
