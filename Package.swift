@@ -38,6 +38,8 @@ let package = Package(
     targets: [
         // MARK: Guest side and shared leaves (no Foundation)
         .target(name: "CofferCore"),
+        // The one JSON parser and writer (collateral, broker protocol, OCI bundles); no dependencies.
+        .target(name: "CofferJSON"),
         .target(name: "CofferEvidence", dependencies: ["CofferCore"]),
         .target(name: "CofferWire", dependencies: ["CofferCore"]),
         .target(name: "CCofferSys"),
@@ -51,7 +53,7 @@ let package = Package(
         .target(name: "CofferImage", dependencies: ["CofferCore", "CofferWire", "CZlib", crypto, cryptoExtras, yams]),
         .target(
             name: "CofferVerifier",
-            dependencies: ["CofferCore", "CofferEvidence", crypto, cryptoExtras, x509, asn1]
+            dependencies: ["CofferCore", "CofferEvidence", "CofferJSON", crypto, cryptoExtras, x509, asn1]
         ),
         .target(name: "CofferVMM", dependencies: ["CofferCore", "CofferWire", "CofferSys"]),
         // The broker protocol as both ends speak it; the guest will link it (no Foundation of its own).
@@ -59,23 +61,23 @@ let package = Package(
         // The key broker: the only target with an HTTP server and a database (keep them out of the rest).
         .target(
             name: "CofferKBS",
-            dependencies: ["CofferCore", "CofferEvidence", "CofferVerifier", crypto, cryptoExtras, x509, asn1, hummingbird, hummingbirdTLS, sqliteNIO, asyncHTTPClient]
+            dependencies: ["CofferCore", "CofferEvidence", "CofferJSON", "CofferVerifier", crypto, cryptoExtras, x509, asn1, hummingbird, hummingbirdTLS, sqliteNIO, asyncHTTPClient]
         ),
         // OCI runtime (rune-compatible): no Foundation, so that runc's callers pay little start-up.
-        .target(name: "CCofferOCI"),
-        .target(name: "CofferOCI", dependencies: ["CofferCore", "CCofferOCI"]),
+        .target(name: "CCofferOCIRuntime"),
+        .target(name: "CofferOCIRuntime", dependencies: ["CofferCore", "CofferJSON", "CCofferOCIRuntime"]),
         // The Swift standard library linked in: loading and relocating the shared Swift libraries
         // cost most of coffer-runtime's start-up, paid by every container (docs/benchmarks.md).
         .executableTarget(
-            name: "coffer-runtime", dependencies: ["CofferOCI"], linkerSettings: [.unsafeFlags(["-static-stdlib"])]),
+            name: "coffer-runtime", dependencies: ["CofferOCIRuntime"], linkerSettings: [.unsafeFlags(["-static-stdlib"])]),
         // The enclave container's init, in C: it runs inside the container on the host's loader.
         // --as-needed drops the Swift runtime SwiftPM's link line adds: it is plain C (decision 0012).
         .executableTarget(
-            name: "coffer-pal-host", dependencies: ["CCofferOCI"],
+            name: "coffer-pal-host", dependencies: ["CCofferOCIRuntime"],
             linkerSettings: [.unsafeFlags(["-static-stdlib", "-Xlinker", "--as-needed"])]),
         .executableTarget(
             name: "coffer",
-            dependencies: ["CofferImage", "CofferVerifier", "CofferEvidence", "CofferVMM", "CofferSys", "CofferKBS", "CofferKBSProtocol", argumentParser, crypto, cryptoExtras, x509]),
+            dependencies: ["CofferImage", "CofferVerifier", "CofferEvidence", "CofferVMM", "CofferSys", "CofferKBS", "CofferKBSProtocol", "CofferJSON", argumentParser, crypto, cryptoExtras, x509]),
 
         // MARK: Benchmarks (programs, not timed tests)
         .executableTarget(name: "verity-bench", dependencies: ["CofferImage"], path: "Benchmarks/VerityBench"),
@@ -88,23 +90,24 @@ let package = Package(
         // MARK: Fuzzing (`make fuzz` builds them with -sanitize=fuzzer; a plain build replays files)
         .systemLibrary(name: "CLibFuzzer", path: "Fuzz/CLibFuzzer"),
         .executableTarget(
-            name: "evidence-fuzz", dependencies: ["CofferEvidence", "CofferVerifier", "CLibFuzzer"], path: "Fuzz/EvidenceFuzz"),
+            name: "evidence-fuzz", dependencies: ["CofferEvidence", "CofferJSON", "CofferVerifier", "CLibFuzzer"], path: "Fuzz/EvidenceFuzz"),
         .executableTarget(name: "wire-fuzz", dependencies: ["CofferWire", "CofferCore", "CLibFuzzer"], path: "Fuzz/WireFuzz"),
-        .executableTarget(name: "kbs-fuzz", dependencies: ["CofferKBS", "CofferVerifier", "CLibFuzzer", crypto], path: "Fuzz/KBSFuzz"),
+        .executableTarget(name: "kbs-fuzz", dependencies: ["CofferKBS", "CofferJSON", "CofferVerifier", "CLibFuzzer", crypto], path: "Fuzz/KBSFuzz"),
 
         // MARK: Tests
         .target(name: "CofferTestSupport", path: "Tests/CofferTestSupport"),
-        .testTarget(name: "CofferRuntimeTests", dependencies: ["CofferOCI", "CofferTestSupport"]),
+        .testTarget(name: "CofferRuntimeTests", dependencies: ["CofferOCIRuntime", "CofferJSON", "CofferTestSupport"]),
         .testTarget(name: "CofferCLITests", dependencies: ["CofferTestSupport"]),
         .testTarget(name: "CofferCoreTests", dependencies: ["CofferCore"]),
+        .testTarget(name: "CofferJSONTests", dependencies: ["CofferJSON"]),
         .testTarget(name: "CofferImageTests", dependencies: ["CofferImage", "CofferWire", "CofferCore", "CofferTestSupport"]),
         .testTarget(name: "CofferWireTests", dependencies: ["CofferWire", "CofferCore"]),
         .testTarget(name: "CofferAgentTests", dependencies: ["CofferAgent"]),
         .testTarget(name: "CofferKBSProtocolTests", dependencies: ["CofferKBSProtocol", "CofferCore", "CofferTestSupport"]),
         .testTarget(name: "CofferVMMTests", dependencies: ["CofferVMM", "CofferWire", "CofferCore", "CofferTestSupport"]),
-        .testTarget(name: "CofferKBSTests", dependencies: ["CofferKBS", "CofferVerifier", "CofferEvidence", "CofferCore", "CofferTestSupport"]),
+        .testTarget(name: "CofferKBSTests", dependencies: ["CofferKBS", "CofferJSON", "CofferVerifier", "CofferEvidence", "CofferCore", "CofferTestSupport"]),
         .testTarget(
-            name: "CofferVerifierTests", dependencies: ["CofferVerifier", "CofferEvidence", "CofferCore", "CofferTestSupport"],
+            name: "CofferVerifierTests", dependencies: ["CofferVerifier", "CofferJSON", "CofferEvidence", "CofferCore", "CofferTestSupport"],
             exclude: ["Fixtures"]),
     ]
 )

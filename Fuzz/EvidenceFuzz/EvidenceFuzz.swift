@@ -1,4 +1,5 @@
 import CofferEvidence
+import CofferJSON
 import CofferVerifier
 import Foundation
 
@@ -52,6 +53,10 @@ enum EvidenceParsers {
             for vector in intelVectors {
                 _ = DCAPVerifier.verify(quote: bytes, collateral: vector.collateral, at: intelTime)
             }
+        }
+        // A PCS response: the signed member's exact text is cut out by its span (PCCSClient).
+        if let spans = try? JSONParser.memberSpans(bytes) {
+            for span in spans.values { _ = try? JSONValue.parse(bytes[span]) }
         }
         if let collateral = try? DCAPCollateral(json: Data(bytes)) {
             for vector in intelVectors {

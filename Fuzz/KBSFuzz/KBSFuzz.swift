@@ -6,6 +6,7 @@ import Foundation
 // @testable, as the tests do, so the fuzzer drives the same code the HTTP handlers call without
 // widening the broker's public API. Both the plain debug build and `make fuzz` enable testing.
 @testable import CofferKBS
+import CofferJSON
 
 /// Every broker parser that reads bytes from a peer (attesters, relays, admin clients), fed the
 /// same input. A parser may throw; it must not trap, hang or touch memory it does not own.
@@ -31,7 +32,9 @@ enum KBSParsers {
         _ = InitDataBinding.tomlAlgorithm(text)
         guard let json = try? JSONValue.parse(bytes) else { return }
         _ = CanonicalJSON.serialize(json)
-        _ = try? JSONDecoder().decode(JSONValue.self, from: Data(bytes))
+        _ = try? JSONParser.memberSpans(bytes)
+        // What the parser writes, it reads back as the same value.
+        guard let again = try? JSONValue.parse(json.compactBytes), again == json else { fatalError("compact JSON did not round-trip") }
         // Request bodies and the responses a client reads.
         _ = try? KBSRequest(json: json)
         _ = try? KBSChallenge(json: json)

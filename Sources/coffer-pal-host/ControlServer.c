@@ -16,7 +16,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "CCofferOCI.h"
+#include "CCofferOCIRuntime.h"
 #include "pal_host.h"
 
 static void reply(int connection, const char *text)

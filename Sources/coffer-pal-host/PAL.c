@@ -16,7 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "CCofferOCI.h"
+#include "CCofferOCIRuntime.h"
 #include "pal_host.h"
 
 struct pal pal;

@@ -25,7 +25,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "CCofferOCI.h"
+#include "CCofferOCIRuntime.h"
 #include "pal_host.h"
 
 extern char **environ;

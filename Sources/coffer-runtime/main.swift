@@ -1,4 +1,4 @@
-import CofferOCI
+import CofferOCIRuntime
 
 #if canImport(Glibc)
 import Glibc

@@ -7,6 +7,7 @@ import Crypto
 import _CryptoExtras
 import Foundation
 import X509
+import CofferJSON
 
 struct AttestCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -3,6 +3,7 @@ import CofferCore
 import CofferImage
 import CofferKBS
 import Foundation
+import CofferJSON
 
 /// `coffer kbs admin`: the admin API with a freshly signed short-lived token per call.
 struct KBSAdmin: ParsableCommand {
@@ -107,7 +108,7 @@ struct KBSAdmin: ParsableCommand {
                     FileHandle.standardOutput.write(reply.body + Data("\n".utf8))
                 } else {
                     var lines = ["result  \(allowed ? "allowed" : "denied") (dry run)", "tee     \(tee)",
-                                 "time    \(result["time"].flatMap { if case .number(let n) = $0 { Int(n) } else { nil } } ?? 0)",
+                                 "time    \(result["time"]?.doubleValue.flatMap { Int(exactly: $0.rounded(.down)) } ?? 0)",
                                  "id      \(result["id"]?.stringValue ?? "")"]
                     if let detail = result["detail"]?.stringValue { lines.append("reason  \(detail)") }
                     if let denial = result["denial"] {

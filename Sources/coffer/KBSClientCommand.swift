@@ -5,6 +5,7 @@ import CofferImage
 import CofferKBS
 import Crypto
 import Foundation
+import CofferJSON
 
 struct KBSClientCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "client", abstract: "Talk to a KBS as a workload would.",
@@ -80,7 +81,7 @@ struct KBSClientCommand: ParsableCommand {
                 var primary: [String: JSONValue] = [tee == "snp" ? "report" : tee == "sample" ? "evidence" : "quote": .string(bytes.base64EncodedString())]
                 if let collateral {
                     let data = try FileSystem.read(collateral)
-                    guard let json = try? JSONDecoder().decode(JSONValue.self, from: data) else { throw CofferError(.invalidInput, "--collateral \(collateral): not JSON") }
+                    guard let json = try? JSONValue.parse(Array(data)) else { throw CofferError(.invalidInput, "--collateral \(collateral): not JSON") }
                     primary["collateral"] = json
                 }
                 let fixed = CompositeEvidence(primaryEvidence: .object(primary))

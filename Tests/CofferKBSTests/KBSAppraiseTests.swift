@@ -4,6 +4,7 @@ import CofferTestSupport
 import Crypto
 import Foundation
 import Testing
+import CofferJSON
 
 /// The policy dry run (`POST /kbs/v0/admin/appraise`) on real SGX and TDX quotes from
 /// ../shared/vectors with their collateral, at pinned times, through the real server over real

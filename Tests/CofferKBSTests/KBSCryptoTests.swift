@@ -2,6 +2,7 @@
 import Crypto
 import Foundation
 import Testing
+import CofferJSON
 
 @Suite struct JWETests {
     @Test(arguments: ["EC", "RSA-OAEP-256", "RSA-OAEP", "RSA1_5"])

@@ -4,6 +4,7 @@ import CofferTestSupport
 import Crypto
 import Foundation
 import Testing
+import CofferJSON
 
 /// The real `coffer kbs serve` process over real HTTP on loopback, with real SQLite.
 @Suite(.serialized) struct KBSEndToEndTests {

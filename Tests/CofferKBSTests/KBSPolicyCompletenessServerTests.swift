@@ -4,6 +4,7 @@ import CofferTestSupport
 import Crypto
 import Foundation
 import Testing
+import CofferJSON
 
 /// Decision 0019 through the real `coffer kbs serve`: policies that name no workload are refused by
 /// the admin API and, stored by an older Coffer, reported at start-up and denied; explicit "any"

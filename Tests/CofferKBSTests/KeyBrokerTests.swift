@@ -5,6 +5,7 @@ import CofferVerifier
 import Crypto
 import Foundation
 import Testing
+import CofferJSON
 
 /// The whole RCAR flow through the pure core, with real sample evidence, real JWE and JWT.
 @Suite struct KeyBrokerTests {

@@ -1,6 +1,7 @@
 @testable import CofferKBS
 import CofferCore
 import Testing
+import CofferJSON
 
 @Suite struct ReportDataBindingTests {
     let runtimeData = RuntimeData(nonce: "bm9uY2U=", teePubkey: .ec(crv: "P-256", alg: "ECDH-ES+A256KW", x: "x1", y: "y1"))

@@ -5,6 +5,7 @@ import CofferTestSupport
 import CofferVerifier
 import Foundation
 import Testing
+import CofferJSON
 
 /// Decision 0020 at the broker: the SNP TCB status rests on the policy's `min_tcb`, and a report
 /// from VMPL > 0 is refused unless the policy says `max_vmpl`.

@@ -4,6 +4,7 @@ import CofferTestSupport
 import Crypto
 import Foundation
 import Testing
+import CofferJSON
 
 /// What guest-components' `kbs_protocol` client (the Trustee client) sends and expects, replayed
 /// byte for byte against the real `coffer kbs serve` process. No Rust toolchain is installed

@@ -1,6 +1,7 @@
 import CofferTestSupport
 import Foundation
-@testable import CofferOCI
+@testable import CofferOCIRuntime
+import CofferJSON
 
 /// A busybox bundle (rootfs from Debian's busybox-static) and a private runc root, for one test.
 final class ContainerFixture: @unchecked Sendable {

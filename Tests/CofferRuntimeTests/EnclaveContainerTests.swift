@@ -1,7 +1,8 @@
 import CofferTestSupport
 import Foundation
 import Testing
-@testable import CofferOCI
+@testable import CofferOCIRuntime
+import CofferJSON
 
 /// Enclave containers through the reference PAL (SGX simulation): real runc, real PAL host.
 @Suite struct EnclaveContainerTests {

@@ -1,7 +1,8 @@
 import CofferTestSupport
 import Foundation
 import Testing
-@testable import CofferOCI
+@testable import CofferOCIRuntime
+import CofferJSON
 
 /// Ordinary containers go to runc: the same output, exit code and lifecycle as runc itself.
 @Suite struct OrdinaryContainerTests {

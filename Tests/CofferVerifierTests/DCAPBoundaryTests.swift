@@ -6,6 +6,7 @@ import SwiftASN1
 import Testing
 import X509
 @testable import CofferVerifier
+import CofferJSON
 
 /// Truncation, foreign roots, verification times outside each window, and malformed collateral.
 @Suite struct DCAPBoundaryTests {

@@ -2,6 +2,7 @@ import CofferCore
 import Foundation
 import Testing
 @testable import CofferVerifier
+import CofferJSON
 
 /// TCB level matching and status convergence on the real TCB Info and QE Identity of the vectors,
 /// with platform values moved below the levels Intel lists.

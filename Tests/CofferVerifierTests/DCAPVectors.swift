@@ -3,6 +3,7 @@ import CofferEvidence
 import CofferTestSupport
 import Foundation
 @testable import CofferVerifier
+import CofferJSON
 
 /// The DCAP vectors of ../shared/vectors, through `Vectors` (which names a missing file's path).
 enum DCAPVectors {

@@ -4,6 +4,7 @@ import CofferTestSupport
 @testable import CofferVerifier
 import Foundation
 import Testing
+import CofferJSON
 
 @Suite("SEV-SNP verification against real AMD vectors")
 struct SNPVerifierTests {

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import CofferJSON
 
 /// A compact JWS with ES256 (RFC 7515, RFC 7518 §3.4: the signature is r‖s, 64 bytes). Used for
 /// the attestation token the KBS issues and the admin bearer tokens it accepts.
@@ -40,7 +41,7 @@ public enum CompactJWT {
         guard let payloadBytes = Base64URL.decode(String(parts[1])), let payload = try? JSONValue.parse(Array(payloadBytes)) else {
             throw .malformed("payload is not base64url JSON")
         }
-        guard case .number(let exp)? = payload["exp"] else { throw .malformed("payload has no numeric exp") }
+        guard let exp = payload["exp"]?.doubleValue else { throw .malformed("payload has no numeric exp") }
         guard now.timeIntervalSince1970 < exp else { throw .expired }
         return payload
     }

@@ -1,6 +1,7 @@
 import Crypto
 import _CryptoExtras
 import Foundation
+import CofferJSON
 
 /// The flattened JWE JSON serialisation a resource is returned in (`kbs-types` `Response`).
 public struct JWEResponse: Codable, Sendable, Equatable {

@@ -1,6 +1,7 @@
 import Crypto
 import _CryptoExtras
 import Foundation
+import CofferJSON
 
 /// The client's ephemeral key pair (what a guest generates inside its TEE): it exports the
 /// `tee-pubkey` JWK and decrypts the KBS's JWE responses.

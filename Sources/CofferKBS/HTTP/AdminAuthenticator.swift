@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import CofferJSON
 
 /// Admin requests carry `Authorization: Bearer <JWT>` signed (ES256) by the admin private key;
 /// the KBS holds only the public key (`--admin-key`). Tokens live at most `maxLifetime`.
@@ -19,7 +20,7 @@ public struct AdminAuthenticator: Sendable {
         }
         /// Security: a long-lived admin token is a standing credential; refuse any that claims
         /// more than five minutes, so a leaked one is soon worthless.
-        guard case .number(let exp)? = payload["exp"], exp - now.timeIntervalSince1970 <= Self.maxLifetime + 5 else {
+        guard let exp = payload["exp"]?.doubleValue, exp - now.timeIntervalSince1970 <= Self.maxLifetime + 5 else {
             throw .adminRefused("admin token lifetime exceeds \(Int(Self.maxLifetime)) seconds")
         }
         guard payload["aud"]?.stringValue == "coffer-kbs-admin" else { throw .adminRefused("admin token audience must be coffer-kbs-admin") }

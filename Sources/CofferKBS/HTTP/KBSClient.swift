@@ -3,6 +3,7 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import NIOSSL
+import CofferJSON
 
 /// A minimal RCAR client over HTTP(S) (`coffer kbs client`, tests, the benchmark): auth → attest →
 /// resource, handling the `kbs-session-id` cookie itself. With `trustedCertificatePEM` it trusts

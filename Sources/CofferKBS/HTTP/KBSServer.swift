@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOCore
+import CofferJSON
 
 /// The HTTP face of the `KeyBroker`: Trustee's routes under `/kbs/v0`, plus Coffer's admin routes.
 /// Every failure is a JSON `ErrorInformation` with a 4xx (or 503) status; bodies are capped.

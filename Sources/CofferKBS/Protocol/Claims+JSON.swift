@@ -1,4 +1,5 @@
 import CofferVerifier
+import CofferJSON
 
 /// Verified claims as the token and the audit digest carry them: the same snake-case names as
 /// `Claims`' Codable form (`tcb_status` absent when there is none), built directly.

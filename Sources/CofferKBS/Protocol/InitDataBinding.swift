@@ -1,6 +1,7 @@
 import Foundation
 
 import CofferVerifier
+import CofferJSON
 
 /// The `init-data` binding of protocol 0.4.0 (trustee kbs/docs/initdata.md, "Integrity Binding"
 /// and "Initdata Digest Calculating"): the digest of the whole init-data body, by the algorithm

@@ -1,8 +1,9 @@
+import CofferJSON
 /// The RCAR messages read from and written as `JSONValue`, with the field names `kbs-types`
 /// serialises (kebab case for the envelope, snake case inside `tee-evidence`). The handshake's
 /// hot path uses these instead of Codable: the open fields (`extra-params`, `primary_evidence`)
 /// made Foundation's decoder the largest cost of a handshake.
-struct JSONFields {
+struct MessageFields {
     let value: JSONValue
     let path: String
 
@@ -32,12 +33,12 @@ struct JSONFields {
         return text
     }
 
-    func object(_ key: String) throws(KBSFailure) -> JSONFields { try JSONFields(try required(key), path: name(key)) }
+    func object(_ key: String) throws(KBSFailure) -> MessageFields { try MessageFields(try required(key), path: name(key)) }
 }
 
 extension KBSRequest {
     init(json: JSONValue) throws(KBSFailure) {
-        let fields = try JSONFields(json)
+        let fields = try MessageFields(json)
         self.init(version: try fields.string("version"), tee: try fields.string("tee"), extraParams: fields.optional("extra-params"))
     }
 
@@ -50,7 +51,7 @@ extension KBSRequest {
 
 extension KBSChallenge {
     public init(json: JSONValue) throws(KBSFailure) {
-        let fields = try JSONFields(json)
+        let fields = try MessageFields(json)
         self.init(nonce: try fields.string("nonce"), extraParams: fields.optional("extra-params") ?? .string(""))
     }
 
@@ -59,7 +60,7 @@ extension KBSChallenge {
 
 extension TeePubKey {
     init(json: JSONValue, path: String) throws(KBSFailure) {
-        let f = try JSONFields(json, path: path)
+        let f = try MessageFields(json, path: path)
         switch try f.string("kty") {
         case "RSA": self = .rsa(alg: try f.string("alg"), n: try f.string("n"), e: try f.string("e"))
         case "EC": self = .ec(crv: try f.string("crv"), alg: try f.string("alg"), x: try f.string("x"), y: try f.string("y"))
@@ -70,10 +71,10 @@ extension TeePubKey {
 
 extension KBSAttestation {
     init(json: JSONValue) throws(KBSFailure) {
-        let fields = try JSONFields(json)
+        let fields = try MessageFields(json)
         var initData: InitData?
         if let value = fields.optional("init-data") {
-            let f = try JSONFields(value, path: "init-data")
+            let f = try MessageFields(value, path: "init-data")
             initData = InitData(format: try f.string("format"), body: try f.string("body"))
         }
         let runtime = try fields.object("runtime-data")
@@ -97,13 +98,13 @@ extension KBSAttestation {
 }
 
 extension AttestationTokenResponse {
-    public init(json: JSONValue) throws(KBSFailure) { self.init(token: try JSONFields(json).string("token")) }
+    public init(json: JSONValue) throws(KBSFailure) { self.init(token: try MessageFields(json).string("token")) }
     public var json: JSONValue { .object(["token": .string(token)]) }
 }
 
 extension JWEResponse {
     public init(json: JSONValue) throws(KBSFailure) {
-        let f = try JSONFields(json)
+        let f = try MessageFields(json)
         self.init(protected: try f.string("protected"), encryptedKey: try f.string("encrypted_key"), iv: try f.string("iv"),
                   ciphertext: try f.string("ciphertext"), tag: try f.string("tag"))
     }

@@ -1,4 +1,5 @@
 import CofferVerifier
+import CofferJSON
 
 /// The RCAR messages of the Trustee KBS protocol, version 0.4.0 (trustee
 /// kbs/docs/kbs_attestation_protocol.md; field names as the `kbs-types` crate serialises them).

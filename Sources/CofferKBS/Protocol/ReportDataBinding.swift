@@ -1,4 +1,5 @@
 import Crypto
+import CofferJSON
 
 /// The hash algorithms the binding may use (`kbs-types` `HashAlgorithm`, lower-case names).
 public enum BindingHash: String, Sendable, Codable, CaseIterable {

@@ -1,4 +1,5 @@
 import Foundation
+import CofferJSON
 
 /// The `tee-pubkey` JWK (`kbs-types` `TeePubKey`, tagged by `kty`). Coffer accepts RSA keys with
 /// `RSA1_5`, `RSA-OAEP` or `RSA-OAEP-256`, and P-256 EC keys with `ECDH-ES+A256KW`.

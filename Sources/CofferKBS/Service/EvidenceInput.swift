@@ -1,6 +1,7 @@
 import CofferCore
 import CofferEvidence
 import Foundation
+import CofferJSON
 
 /// The evidence bytes (and optional DCAP/SNP collateral) inside `tee-evidence.primary_evidence`,
 /// and the report data read from them before any signature is checked.
@@ -27,7 +28,7 @@ public struct EvidenceInput: Sendable {
             guard let data = Base64URL.decode(encoded) else { throw .badRequest("tee-evidence.primary_evidence.collateral is not valid base64") }
             collateral = data
         case let value?:
-            collateral = try? JSONEncoder().encode(value)
+            collateral = Data(value.compactBytes)
         }
         let kind = EvidenceKind.detect(bytes)
         /// Security: the evidence must be of the TEE the session was opened for, so a policy for

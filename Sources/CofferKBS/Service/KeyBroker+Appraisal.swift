@@ -1,6 +1,7 @@
 import CofferCore
 import CofferVerifier
 import Foundation
+import CofferJSON
 
 /// `POST /kbs/v0/admin/appraise`: a policy dry run. Operators test an attestation policy against
 /// real evidence (and its collateral, at a chosen time) before deploying it, with exactly the
@@ -24,7 +25,7 @@ public struct AppraisalRequest: Sendable {
 
     /// `{"tee", "evidence": base64, "collateral"?: object or base64, "time"?: seconds, "init-data"?: {"format","body"}}`.
     public init(json: JSONValue) throws(KBSFailure) {
-        let fields = try JSONFields(json)
+        let fields = try MessageFields(json)
         let name = try fields.string("tee")
         guard let tee = KBSTee(rawValue: name) else {
             throw .badRequest("tee \"\(name.prefix(32))\" is not supported: use one of \(KBSTee.allCases.map(\.rawValue).joined(separator: ", "))")
@@ -33,14 +34,14 @@ public struct AppraisalRequest: Sendable {
         if let collateral = fields.optional("collateral") { primary["collateral"] = collateral }
         var time: Date?
         if let value = fields.optional("time") {
-            guard case .number(let seconds) = value, seconds.isFinite, seconds >= 0, seconds < 1e11 else {
+            guard let seconds = value.doubleValue, seconds.isFinite, seconds >= 0, seconds < 1e11 else {
                 throw .badRequest("wrong type at \"time\": expected Unix seconds (a non-negative number)")
             }
             time = Date(timeIntervalSince1970: seconds)
         }
         var initData: InitData?
         if let value = fields.optional("init-data") {
-            let f = try JSONFields(value, path: "init-data")
+            let f = try MessageFields(value, path: "init-data")
             initData = InitData(format: try f.string("format"), body: try f.string("body"))
         }
         self.init(tee: tee, primaryEvidence: .object(primary), initData: initData, time: time)
@@ -67,7 +68,7 @@ public struct Appraisal: Sendable {
         ]
         if let claims { members["claims"] = claims.json }
         // A refusal carries the members of the error body `attest` would have sent: type, detail, denial.
-        if let refusal, case .object(let error) = refusal.information.json { members.merge(error) { $1 } }
+        if let refusal, case .object(let error) = refusal.information.json { for (key, value) in error { members[key] = value } }
         return .object(members)
     }
 }

@@ -1,6 +1,7 @@
 import CofferVerifier
 import Crypto
 import Foundation
+import CofferJSON
 
 /// The attestation token: an ES256 JWT by the KBS key carrying the verified claims and the
 /// tee-pubkey, so a resource request with `Authorization: Bearer` needs no session state.

@@ -3,6 +3,7 @@ import CofferEvidence
 import CofferVerifier
 import Crypto
 import Foundation
+import CofferJSON
 
 /// The KBS without HTTP: RCAR sessions, evidence verification, policy, tokens and JWE release.
 /// Every method takes `now`, so tests pin time; the HTTP layer passes the clock.

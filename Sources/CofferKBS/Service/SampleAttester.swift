@@ -2,6 +2,7 @@ import CofferEvidence
 import CofferVerifier
 import Crypto
 import Foundation
+import CofferJSON
 
 /// What a guest without a TEE does for the `sample` TEE: the launcher signs sample evidence whose
 /// report data is the binding digest of this session's runtime-data. Not hardware-backed.

@@ -28,7 +28,7 @@ public struct DCAPCollateral: Sendable {
     var certificates: [Substring: Certificate]
 
     public init(json: Data) throws(VerificationFailure) {
-        let bundle = try JSONObject(parsing: json, path: "collateral")
+        let bundle = try CollateralObject(parsing: json, path: "collateral")
         /// The three issuer chains share certificates (TCB signing, root): parse each block once.
         var cache: [Substring: Certificate] = [:]
         /// Every field is a string; a missing (or null) one is named.

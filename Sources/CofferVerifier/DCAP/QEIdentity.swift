@@ -17,7 +17,7 @@ struct QEIdentity: Sendable {
     var levels: [(isvSVN: UInt16, status: TCBStatus, advisoryIDs: [String])]
 
     init(body: [UInt8]) throws(VerificationFailure) {
-        let json = try JSONObject(parsing: body, path: "qe_identity")
+        let json = try CollateralObject(parsing: body, path: "qe_identity")
         version = try json.integer("version", as: Int.self)
         guard version == 2 else {
             throw VerificationFailure(.malformedCollateral, "qe_identity.version = \(version); Coffer reads QE Identity version 2")

@@ -1,3 +1,4 @@
+import CofferJSON
 /// TCB Info as JSON (Intel PCS API, TCB Info v2 and v3), before validation into `TCBInfo`.
 struct TCBInfoJSON {
     /// `tcb`: v3 lists `sgxtcbcomponents`/`tdxtcbcomponents`; v2 has `sgxtcbcomp01svn`…`16svn`.
@@ -8,7 +9,7 @@ struct TCBInfoJSON {
 
         static let v2Keys = (1...16).map { $0 < 10 ? "sgxtcbcomp0\($0)svn" : "sgxtcbcomp\($0)svn" }
 
-        init(_ json: JSONObject) throws(VerificationFailure) {
+        init(_ json: CollateralObject) throws(VerificationFailure) {
             pceSVN = try json.integer("pcesvn", as: UInt16.self)
             if json.contains("sgxtcbcomponents") {
                 sgx = try Self.components(json, "sgxtcbcomponents")
@@ -22,9 +23,9 @@ struct TCBInfoJSON {
         }
 
         /// The `svn` of each `{ "svn": N, … }` element.
-        static func components(_ json: JSONObject, _ key: String) throws(VerificationFailure) -> [UInt8] {
+        static func components(_ json: CollateralObject, _ key: String) throws(VerificationFailure) -> [UInt8] {
             guard case .array(let elements)? = json.value(key) else {
-                throw JSONObject.wrongType("\(json.path).\(key)", "an array")
+                throw CollateralObject.wrongType("\(json.path).\(key)", "an array")
             }
             var svns: [UInt8] = []
             svns.reserveCapacity(elements.count)
@@ -32,7 +33,7 @@ struct TCBInfoJSON {
                 guard case .object(let members) = element, let svn = members["svn"] else {
                     throw VerificationFailure(.malformedCollateral, "\(json.path).\(key)[\(index)].svn is missing")
                 }
-                svns.append(try JSONObject.integer(svn, as: UInt8.self, path: "\(json.path).\(key)[\(index)].svn"))
+                svns.append(try CollateralObject.integer(svn, as: UInt8.self, path: "\(json.path).\(key)[\(index)].svn"))
             }
             return svns
         }
@@ -43,7 +44,7 @@ struct TCBInfoJSON {
         var tcbStatus: String
         var advisoryIDs: [String]?
 
-        init(_ json: JSONObject) throws(VerificationFailure) {
+        init(_ json: CollateralObject) throws(VerificationFailure) {
             tcb = try TCB(try json.object("tcb"))
             tcbStatus = try json.string("tcbStatus")
             advisoryIDs = try json.optionalStrings("advisoryIDs")
@@ -56,7 +57,7 @@ struct TCBInfoJSON {
         var tcbStatus: String
         var advisoryIDs: [String]?
 
-        init(_ json: JSONObject) throws(VerificationFailure) {
+        init(_ json: CollateralObject) throws(VerificationFailure) {
             isvSVN = try json.object("tcb").integer("isvsvn", as: UInt16.self)
             tcbStatus = try json.string("tcbStatus")
             advisoryIDs = try json.optionalStrings("advisoryIDs")
@@ -70,7 +71,7 @@ struct TCBInfoJSON {
         var attributesMask: String
         var tcbLevels: [ModuleLevel]?
 
-        init(_ json: JSONObject) throws(VerificationFailure) {
+        init(_ json: CollateralObject) throws(VerificationFailure) {
             id = try json.optionalString("id")
             mrsigner = try json.string("mrsigner")
             attributes = try json.string("attributes")
@@ -95,7 +96,7 @@ struct TCBInfoJSON {
     var tdxModule: Module?
     var tdxModuleIdentities: [Module]?
 
-    init(_ json: JSONObject) throws(VerificationFailure) {
+    init(_ json: CollateralObject) throws(VerificationFailure) {
         id = try json.optionalString("id")
         version = try json.integer("version", as: Int.self)
         issueDate = try json.string("issueDate")

@@ -36,7 +36,7 @@ struct TCBInfo: Sendable {
     var isTDX: Bool { id == "TDX" }
 
     init(body: [UInt8]) throws(VerificationFailure) {
-        let json = try TCBInfoJSON(try JSONObject(parsing: body, path: "tcb_info"))
+        let json = try TCBInfoJSON(try CollateralObject(parsing: body, path: "tcb_info"))
         version = json.version
         guard version == 2 || version == 3 else {
             throw VerificationFailure(.malformedCollateral, "tcb_info.version = \(version); Coffer reads TCB Info versions 2 and 3")

@@ -2,6 +2,7 @@ import CofferCore
 import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
+import CofferJSON
 #endif
 
 /// Fetches a quote's DCAP collateral from a PCCS or Intel PCS (API v4) and assembles the bundle
@@ -88,7 +89,7 @@ public struct PCCSClient: Sendable {
     static func signedBody(_ get: HTTPGet, member: String) throws(PCCSError) -> (body: String, signature: String) {
         let url = get.response.url?.absoluteString ?? ""
         let spans: [String: Range<Int>]
-        do { spans = try JSONValue.memberSpans(get.body) } catch {
+        do { spans = try JSONParser.memberSpans(get.body) } catch {
             throw .response(url: url, detail: "body is not a JSON object: \(error)")
         }
         guard let bodySpan = spans[member], let signatureSpan = spans["signature"],
