@@ -41,7 +41,7 @@ let package = Package(
         // The one JSON parser and writer (collateral, broker protocol, OCI bundles); no dependencies.
         .target(name: "CofferJSON"),
         .target(name: "CofferEvidence", dependencies: ["CofferCore"]),
-        .target(name: "CofferWire", dependencies: ["CofferCore"]),
+        .target(name: "CofferWire", dependencies: ["CofferCore", "CofferJSON"]),
         .target(name: "CCofferSys"),
         .target(name: "CofferSys", dependencies: ["CofferCore", "CCofferSys"]),
         .target(name: "CofferAgent", dependencies: ["CofferCore", "CofferWire", "CofferSys"]),
