@@ -23,3 +23,7 @@ int coffer_power_off(void) {
 int coffer_open(const char *path, int flags, uint32_t mode) {
     return open(path, flags | O_CLOEXEC, (mode_t)mode);
 }
+
+int coffer_openat(int directory, const char *name, int flags, uint32_t mode) {
+    return openat(directory, name, flags | O_CLOEXEC, (mode_t)mode);
+}

@@ -19,38 +19,15 @@ public enum Agent {
         let started = bootNanoseconds()
         var port: FileDescriptor?
         do {
-            try BootSequence.mountPseudoFileSystems()
-            let modules = try BootSequence.loadModules()
-            let loaded = bootNanoseconds()
-            let channel = try AgentPort.open(named: portName)
-            port = channel
-            let root: VerityRoot?
-            let permission: ExecPolicy
-            let workload: WorkloadBinding?
-            /// Read and split once, by the kernel's rules; every `coffer.*` parameter comes from here.
-            let commandLine: KernelCommandLine
-            do {
-                commandLine = try KernelCommandLine(bytes: try readFile("/proc/cmdline") ?? [])
-                permission = try ExecPolicy.parse(commandLine: commandLine)
-                workload = try WorkloadBinding.parse(commandLine: commandLine)
-                root = try VerityRoot.parse(commandLine: commandLine)
-                _ = try GuestNetwork.loadModules(commandLine: commandLine)
-                try root?.mountAndEnter()
-            } catch {
-                throw AgentFailure(.root, "setting up the dm-verity root failed: \(error)")
-            }
-            do {
-                try GuestNetwork.configure(commandLine: commandLine)
-            } catch {
-                throw AgentFailure(.network, "setting up the network failed: \(error)")
-            }
+            let booted = try BootSequence.run(GuestBootSystem(), channel: &port)
+            let (channel, modules, loaded) = (booted.channel, booted.modulesLoaded, booted.modulesLoadedAt)
             let ready = Ready(bootNanoseconds: bootNanoseconds(), modulesLoaded: UInt16(clamping: modules))
-            try channel.writeAll(ready.frame.encoded())
+            try BootSequence.step(.channel) { try channel.writeAll(ready.frame.encoded()) }
             console.log(
                 "ready after \(ready.bootNanoseconds / 1_000_000) ms: started at \(started / 1_000_000) ms, "
                     + "\(modules) modules in \((loaded &- started) / 1_000_000) ms, port and root in \((ready.bootNanoseconds &- loaded) / 1_000_000) ms")
-            if root != nil {
-                var loop = HostRequestLoop(port: channel, permission: permission, workload: workload, console: console)
+            if booted.root != nil {
+                var loop = HostRequestLoop(port: channel, permission: booted.permission, workload: booted.workload, console: console)
                 let exit = try loop.serve()
                 /// A tampered block the workload read is reported as such, not as whatever status
                 /// the workload chose after seeing EIO.
@@ -65,7 +42,7 @@ public enum Agent {
             }
         } catch {
             let failure = error as? AgentFailure ?? AgentFailure(.start, "\(error)")
-            console.log("failed: \(failure.message)")
+            console.log("failed" + (failure.reason.startupStep.map { " \($0)" } ?? "") + " (reason \(failure.reason.name)): \(failure.message)")
             if let port { try? port.writeAll(failure.frame.encoded()) }
         }
         let refusal = Power.off()

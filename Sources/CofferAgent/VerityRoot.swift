@@ -54,24 +54,33 @@ struct VerityRoot: Equatable {
         "1 \(data) \(hash) 4096 4096 \(dataBlocks) 1 sha256 \(rootHash) \(salt)"
     }
 
-    /// Builds the verity device, mounts EROFS read-only from it with a tmpfs overlay on top, and
-    /// switches root to the overlay.
-    func mountAndEnter() throws(SystemError) {
+    /// Builds the verity device and mounts the image's EROFS read-only from it on /coffer/lower.
+    func open() throws(SystemError) {
         let data = try disk(serial: Self.dataSerial), hash = try disk(serial: Self.hashSerial)
         /// The only path from the untrusted disk to the workload: every block read through this
         /// device is hashed up to `rootHash`, which came from the measured command line.
         let device = try DeviceMapper.createReadOnly(
             name: Self.deviceName, target: "verity", sectors: dataBlocks &* 8, parameters: tableParameters(data: data, hash: hash), node: Self.node)
         try Mount.mount(device, on: "/coffer/lower", type: "erofs", flags: UInt(MS_RDONLY | MS_NODEV))
+    }
+
+    /// A tmpfs overlay on the read-only image, entered as the new root: every write of the guest
+    /// lands in its upper layer, never in the measured image.
+    static func mountOverlayAndEnter() throws(SystemError) {
         try Mount.mount("tmpfs", on: "/coffer/rw", type: "tmpfs", flags: UInt(MS_NODEV), data: "mode=0755")
         try Mount.makeDirectory("/coffer/rw/upper")
         try Mount.makeDirectory("/coffer/rw/work")
         try Mount.mount(
-            "overlay", on: Self.newRoot, type: "overlay", flags: UInt(MS_NODEV),
+            "overlay", on: newRoot, type: "overlay", flags: UInt(MS_NODEV),
             data: "lowerdir=/coffer/lower,upperdir=/coffer/rw/upper,workdir=/coffer/rw/work")
-        try RootSwitch.enter(Self.newRoot)
+        try RootSwitch.enter(newRoot)
+    }
+
+    /// In the new root: /tmp, terminals for `-t` processes (gid 5 is `tty` in Debian-style
+    /// images) and POSIX shared memory. Their mount points are made on the overlay when the image
+    /// has none.
+    static func mountWorkloadFileSystems() throws(SystemError) {
         try Mount.mount("tmpfs", on: "/tmp", type: "tmpfs", flags: UInt(MS_NOSUID | MS_NODEV), data: "mode=1777")
-        // Terminals for `-t` processes (gid 5 is `tty` in Debian-style images) and POSIX shared memory.
         try Mount.makeDirectory("/dev/pts")
         try Mount.mount("devpts", on: "/dev/pts", type: "devpts", flags: UInt(MS_NOSUID | MS_NOEXEC), data: "mode=0620,gid=5,ptmxmode=0666")
         try Mount.makeDirectory("/dev/shm")

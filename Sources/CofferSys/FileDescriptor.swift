@@ -13,6 +13,13 @@ public struct FileDescriptor: Sendable {
         return FileDescriptor(rawValue: fd)
     }
 
+    /// `name` inside the open directory `self` (openat(2)); with O_NOFOLLOW a symlink as the last
+    /// component fails with ELOOP instead of being followed.
+    public func open(_ name: String, _ flags: Int32, mode: UInt32 = 0) throws(SystemError) -> FileDescriptor {
+        let fd = try retryingInterrupts("openat", name) { coffer_openat(rawValue, name, flags, mode) }
+        return FileDescriptor(rawValue: fd)
+    }
+
     public func close() { _ = Glibc.close(rawValue) }
 
     /// Writes all of `bytes`, continuing after short writes.

@@ -7,8 +7,12 @@ import CofferCore
 public struct AgentFailure: WireMessage, Error, CustomStringConvertible {
     public static let kind = FrameKind.failure
 
-    public enum Reason: UInt8, Sendable {
-        /// The dm-verity root could not be set up.
+    /// Why. Codes 1–7 keep the meaning they had in protocol version 2 (`root` is narrower: it
+    /// no longer covers the steps 8–15 name); 8–15 are the agent's start-up steps, added in
+    /// version 3, one code per step so the host can say which one failed.
+    public enum Reason: UInt8, Sendable, CaseIterable {
+        /// The dm-verity root could not be opened: its `coffer.verity` parameter, the disks, the
+        /// verity device, or the EROFS on it.
         case root = 1
         /// The process could not be started (not found, bad user, exec failed).
         case start = 2
@@ -20,8 +24,65 @@ public struct AgentFailure: WireMessage, Error, CustomStringConvertible {
         case denied = 5
         /// The launcher's side: the VM did not boot, QEMU died, the VM is not running.
         case vm = 6
-        /// The guest's network (loopback, eth0, /etc/resolv.conf) could not be set up.
+        /// The guest's network (`coffer.net`, its modules, loopback, eth0, /etc/resolv.conf) could
+        /// not be set up.
         case network = 7
+        /// /proc, /sys or /dev could not be mounted.
+        case baseFileSystems = 8
+        /// A kernel module of the initramfs could not be loaded.
+        case modules = 9
+        /// The agent's virtio-serial port could not be opened or written (such a failure reaches
+        /// only the console, which the launcher quotes).
+        case channel = 10
+        /// /proc/cmdline could not be read or split.
+        case commandLine = 11
+        /// The measured exec policy (`coffer.exec`) does not parse.
+        case execPolicy = 12
+        /// The measured workload binding (`coffer.workload`) does not parse.
+        case workload = 13
+        /// The writable tmpfs overlay over the image could not be mounted or entered.
+        case overlay = 14
+        /// /tmp, /dev/pts or /dev/shm could not be mounted in the new root.
+        case workloadFileSystems = 15
+
+        /// The name `coffer ps` and the `failure` text show.
+        public var name: String {
+            switch self {
+            case .root: "root"
+            case .start: "start"
+            case .integrity: "integrity"
+            case .protocolViolation: "protocol"
+            case .denied: "denied"
+            case .vm: "vm"
+            case .network: "network"
+            case .baseFileSystems: "base-filesystems"
+            case .modules: "modules"
+            case .channel: "channel"
+            case .commandLine: "cmdline"
+            case .execPolicy: "exec-policy"
+            case .workload: "workload"
+            case .overlay: "overlay"
+            case .workloadFileSystems: "workload-filesystems"
+            }
+        }
+
+        /// For a start-up step, what the agent was doing, as a phrase ("opening the dm-verity
+        /// root"); nil for the reasons that are not start-up steps.
+        public var startupStep: String? {
+            switch self {
+            case .baseFileSystems: "mounting /proc, /sys and /dev"
+            case .modules: "loading the kernel modules"
+            case .channel: "opening the agent channel"
+            case .commandLine: "reading the kernel command line"
+            case .execPolicy: "reading the measured exec policy"
+            case .workload: "reading the measured workload"
+            case .root: "opening the dm-verity root"
+            case .overlay: "mounting the writable overlay"
+            case .workloadFileSystems: "mounting /tmp, /dev/pts and /dev/shm"
+            case .network: "setting up the network"
+            case .start, .integrity, .protocolViolation, .denied, .vm: nil
+            }
+        }
     }
 
     public var id: ProcessID

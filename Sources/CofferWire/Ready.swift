@@ -7,8 +7,9 @@ import CofferCore
 /// version is refused, so a launcher never talks to an agent that reads its frames differently.
 public struct Ready: WireMessage {
     public static let kind = FrameKind.ready
-    /// 2: process ids on every process message, stdin, signals, tty, exec.
-    public static let protocolVersion: UInt16 = 2
+    /// 2: process ids on every process message, stdin, signals, tty, exec. 3: a `failure` reason
+    /// per start-up step (8–15), which a version-2 launcher would refuse as unknown.
+    public static let protocolVersion: UInt16 = 3
 
     public var version: UInt16
     public var bootNanoseconds: UInt64

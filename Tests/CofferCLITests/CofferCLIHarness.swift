@@ -67,6 +67,38 @@ enum Program {
 
         """
     static let hello = "#include <stdio.h>\nint main(void) { puts(\"static hello\"); return 0; }\n"
+
+    /// An HTTP server (the README's `./server`): listens on `--port` (8443 unless told), says so on
+    /// standard output, and answers every request with `httpAnswer`.
+    static let httpServer = """
+        #include <netinet/in.h>
+        #include <stdio.h>
+        #include <stdlib.h>
+        #include <string.h>
+        #include <sys/socket.h>
+        #include <unistd.h>
+        int main(int argc, char **argv) {
+            int port = 8443;
+            for (int i = 1; i + 1 < argc; i++) if (strcmp(argv[i], "--port") == 0) port = atoi(argv[i + 1]);
+            int listener = socket(AF_INET, SOCK_STREAM, 0), on = 1;
+            setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+            struct sockaddr_in address = { .sin_family = AF_INET, .sin_port = htons(port), .sin_addr.s_addr = htonl(INADDR_ANY) };
+            if (bind(listener, (struct sockaddr *)&address, sizeof address) != 0 || listen(listener, 8) != 0) return 3;
+            printf("listening on port %d\\n", port);
+            fflush(stdout);
+            for (;;) {
+                int client = accept(listener, 0, 0);
+                if (client < 0) continue;
+                char request[1024];
+                (void)read(client, request, sizeof request);
+                const char *answer = "HTTP/1.0 200 OK\\r\\nContent-Type: text/plain\\r\\n\\r\\nhello from Coffer\\n";
+                (void)write(client, answer, strlen(answer));
+                close(client);
+            }
+        }
+
+        """
+    static let httpAnswer = "hello from Coffer\n"
 }
 
 extension CofferCLIHarness {
@@ -125,6 +157,23 @@ extension CofferCLIHarness {
     }
 
     // MARK: Inputs
+
+    /// A busybox root with a user database, as `work/root` and the tarball `work/root.tar`
+    /// (returned). `extra` runs in `work/root` before it is packed.
+    func busyboxRoot(in work: TemporaryDirectory, extra: String = "true") throws -> String {
+        try FileManager.default.createDirectory(atPath: work.file("root/bin"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: work.file("root/etc"), withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: "/bin/busybox", toPath: work.file("root/bin/busybox"))
+        for tool in ["sh", "sleep", "cat", "id", "hostname", "tty", "stty", "echo", "ls", "mkdir", "test"] {
+            try FileManager.default.createSymbolicLink(atPath: work.file("root/bin/\(tool)"), withDestinationPath: "busybox")
+        }
+        try "root:x:0:0:root:/root:/bin/sh\nalice:x:1000:1000:Alice:/home/alice:/bin/sh\n".write(
+            toFile: work.file("root/etc/passwd"), atomically: true, encoding: .utf8)
+        try "root:x:0:\nalice:x:1000:\nstaff:x:50:alice\n".write(toFile: work.file("root/etc/group"), atomically: true, encoding: .utf8)
+        _ = try sh(extra, directory: work.file("root"))
+        try sh("tar -C \(work.file("root")) -cf \(work.file("root.tar")) .")
+        return work.file("root.tar")
+    }
 
     func compile(_ source: String, to output: String, flags: [String], in work: TemporaryDirectory) throws -> String {
         let file = try work.write("\(output).c", source)

@@ -12,16 +12,7 @@ import Testing
     /// A busybox root with a user database; `exec` is what the Cofferfile says.
     func busyboxImage(_ home: String, tag: String, exec: String) throws {
         let work = try TemporaryDirectory("coffer-lifecycle")
-        try FileManager.default.createDirectory(atPath: work.file("root/bin"), withIntermediateDirectories: true)
-        try FileManager.default.createDirectory(atPath: work.file("root/etc"), withIntermediateDirectories: true)
-        try FileManager.default.copyItem(atPath: "/bin/busybox", toPath: work.file("root/bin/busybox"))
-        for tool in ["sh", "sleep", "cat", "id", "hostname", "tty", "stty", "echo"] {
-            try FileManager.default.createSymbolicLink(atPath: work.file("root/bin/\(tool)"), withDestinationPath: "busybox")
-        }
-        try "root:x:0:0:root:/root:/bin/sh\nalice:x:1000:1000:Alice:/home/alice:/bin/sh\n".write(
-            toFile: work.file("root/etc/passwd"), atomically: true, encoding: .utf8)
-        try "root:x:0:\nalice:x:1000:\nstaff:x:50:alice\n".write(toFile: work.file("root/etc/group"), atomically: true, encoding: .utf8)
-        try sh("tar -C \(work.file("root")) -cf \(work.file("root.tar")) .")
+        _ = try busyboxRoot(in: work)
         try "name: \(tag)\nfrom: {rootfs: root.tar}\nexec: \(exec)\ncmd: [/bin/sh]\n".write(
             toFile: work.file("Cofferfile"), atomically: true, encoding: .utf8)
         let built = try coffer(home, ["build", "-f", work.file("Cofferfile")], directory: work.path)
@@ -135,69 +126,6 @@ import Testing
         #expect(try coffer(home.path, ["ps", "-a"]).stdout.split(separator: "\n").count == 1)
     }
 
-    /// `-p HOST:GUEST`: a server in the guest answers on 127.0.0.1:HOST through QEMU's user network.
-    @Test func aPublishedPortReachesAServerInTheGuest() throws {
-        let home = try runs.storeWithKernel()
-        try busyboxImage(home.path, tag: "web:1", exec: "deny")
-        let port = try freePort()
-        let started = try coffer(home.path, [
-            "run", "-d", "--name", "site", "-p", "\(port):80", "web:1", "/bin/sh", "-c",
-            "mkdir /www && echo hello from the guest > /www/index.html && exec /bin/busybox httpd -f -p 80 -h /www",
-        ])
-        #expect(started.status == 0, "\(started.stderr)")
-        let page = try poll(for: 5) {
-            try run("/bin/bash", ["-c", "exec 3<>/dev/tcp/127.0.0.1/\(port) && printf 'GET /index.html HTTP/1.0\\r\\n\\r\\n' >&3 && cat <&3"])
-        } until: { $0.stdout.contains("hello from the guest") }
-        #expect(page.stdout.contains("hello from the guest"), "\(page)")
-        #expect(try coffer(home.path, ["rm", "-f", "site"]).status == 0)
-    }
-
-    /// An HTTP server as the README's example builds it: one dynamic binary, nothing else.
-    static let server = """
-        #include <netinet/in.h>
-        #include <stdlib.h>
-        #include <string.h>
-        #include <sys/socket.h>
-        #include <unistd.h>
-        int main(int argc, char **argv) {
-            int port = 8443;
-            for (int i = 1; i + 1 < argc; i++) if (strcmp(argv[i], "--port") == 0) port = atoi(argv[i + 1]);
-            int listener = socket(AF_INET, SOCK_STREAM, 0), on = 1;
-            setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
-            struct sockaddr_in address = { .sin_family = AF_INET, .sin_port = htons(port), .sin_addr.s_addr = htonl(INADDR_ANY) };
-            if (bind(listener, (struct sockaddr *)&address, sizeof address) != 0 || listen(listener, 8) != 0) return 3;
-            for (;;) {
-                int client = accept(listener, 0, 0);
-                if (client < 0) continue;
-                char request[1024];
-                (void)read(client, request, sizeof request);
-            const char *answer = "HTTP/1.0 200 OK\\r\\nContent-Type: text/plain\\r\\n\\r\\nhello from a binary-only image\\n";
-                (void)write(client, answer, strlen(answer));
-                close(client);
-            }
-        }
-
-        """
-
-    /// Issue 16: an image built from binaries alone has no /etc; publishing a port must still work
-    /// (the guest writes its resolver file on the tmpfs overlay, never into the measured image).
-    @Test func aPublishedPortWorksForAnImageBuiltFromABinaryAlone() throws {
-        let home = try runs.storeWithKernel()
-        let work = try TemporaryDirectory("coffer-binary-port")
-        _ = try compile(Self.server, to: "server", flags: [], in: work)
-        let built = try coffer(home.path, ["build", "--binary", "./server", "-t", "server:1"], directory: work.path)  // as the README writes it
-        #expect(built.status == 0, "\(built.stderr)")
-        let port = try freePort()
-        let started = try coffer(home.path, ["run", "-d", "--name", "auth", "-p", "\(port):8443", "server:1"])
-        #expect(started.status == 0, "\(started.stderr)")
-        let page = try poll(for: 10) {
-            try run("/bin/bash", ["-c", "exec 3<>/dev/tcp/127.0.0.1/\(port) && printf 'GET / HTTP/1.0\\r\\n\\r\\n' >&3 && cat <&3"])
-        } until: { $0.stdout.contains("hello from a binary-only image") }
-        let states = try coffer(home.path, ["ps", "-a"]).stdout
-        #expect(page.stdout.contains("hello from a binary-only image"), "\(page) \(states)")
-        #expect(try coffer(home.path, ["rm", "-f", "auth"]).status == 0)
-    }
-
     /// Guest size from the flags (`-m`, `--cpus`, `--accel`), a signal chosen with `kill -s`, a
     /// followed log that ends with the VM, `exec -t`, and `stop -t` killing a workload that
     /// ignores SIGTERM once its grace period is over.
@@ -261,21 +189,6 @@ import Testing
         #expect(try String(contentsOfFile: followed, encoding: .utf8) == "up\ngot USR1\nTERM ignored\n")
         #expect(try coffer(home.path, ["rm", "stubborn"]).status == 0)
         #expect(try runs.processes(using: home.path).isEmpty)
-    }
-
-    /// A TCP port nobody listens on now.
-    func freePort() throws -> UInt16 {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
-        }
-        guard bound else { throw TestFailure("cannot find a free port") }
-        return UInt16(bigEndian: address.sin_port)
     }
 
     /// A monitor told to terminate (a host shutting down, a supervisor) stops its VM as `coffer

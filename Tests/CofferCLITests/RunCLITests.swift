@@ -130,6 +130,28 @@ import Testing
         #expect(after.stderr.contains("dm-verity"))
     }
 
+    /// A start-up step's failure names the step and its reason, in `coffer run`'s error and in
+    /// `coffer ps -a`: a byte flipped in the EROFS superblock (block 0) makes dm-verity refuse the
+    /// block, so mounting the image fails while opening the verity root (reason `root`).
+    @Test func aStartUpFailureNamesItsStepInRunAndPs() throws {
+        let home = try storeWithKernel()
+        let work = try TemporaryDirectory("coffer-run")
+        let program = try compile(Self.twoStreams, to: "two-streams", flags: ["-static"], in: work)
+        let image = try build(home.path, ["--binary", "\(program):/two-streams", "-t", "broken:1"])
+        let erofs = rootfsImage(home.path, image.id)
+        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: erofs)))
+        bytes[1024 + 8] ^= 0x01  // the superblock's checksum field (EROFS: superblock at offset 1024)
+        try Data(bytes).write(to: URL(fileURLWithPath: erofs))
+
+        let step = "the guest's start-up failed opening the dm-verity root (reason root): mount erofs on /coffer/lower: Input/output error"
+        let result = try coffer(home.path, ["run", "--name", "broken", "broken:1"])
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("coffer: \(step)"), "\(result.stderr)")
+        let table = try coffer(home.path, ["ps", "-a"]).stdout
+        #expect(table.contains("Dead: \(step)"), "\(table)")
+        #expect(try coffer(home.path, ["rm", "broken"]).status == 0)
+    }
+
     /// One byte flipped in a data file's block: the workload's read fails with EIO, its output and
     /// status still come back, and `coffer run` reports the integrity error (the agent reads the
     /// verity device's status after the workload ends) instead of the workload's status.

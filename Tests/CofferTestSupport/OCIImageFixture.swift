@@ -15,6 +15,33 @@ public enum OCIImageFixture {
         guard result.status == 0 else { throw TestFailure("making the OCI fixture failed: \(result.stderr)") }
     }
 
+    /// An OCI image layout at `DIRECTORY/layout` with one uncompressed layer, `tarball`, and a
+    /// config giving `entrypoint` and `cmd`: the smallest image `coffer build --oci` reads.
+    public static func layout(in directory: String, layer tarball: String, entrypoint: [String], cmd: [String] = []) throws {
+        let config = try String(decoding: JSONSerialization.data(withJSONObject: ["Entrypoint": entrypoint, "Cmd": cmd]), as: UTF8.self)
+        let result = try run("python3", ["-c", oneLayerScript, directory + "/layout", tarball, config], directory: directory)
+        guard result.status == 0 else { throw TestFailure("making the OCI layout failed: \(result.stderr)") }
+    }
+
+    private static let oneLayerScript = #"""
+import hashlib, json, os, sys
+root, tarball, config = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
+os.makedirs(root + "/blobs/sha256", exist_ok=True)
+def put(blob, media):
+    h = hashlib.sha256(blob).hexdigest(); open(root + "/blobs/sha256/" + h, "wb").write(blob)
+    return {"mediaType": media, "digest": "sha256:" + h, "size": len(blob)}
+layer = open(tarball, "rb").read()
+cfg = {"architecture": "amd64", "os": "linux", "config": config,
+       "rootfs": {"type": "layers", "diff_ids": ["sha256:" + hashlib.sha256(layer).hexdigest()]}}
+m = {"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+     "config": put(json.dumps(cfg).encode(), "application/vnd.oci.image.config.v1+json"),
+     "layers": [put(layer, "application/vnd.oci.image.layer.v1.tar")]}
+desc = put(json.dumps(m).encode(), "application/vnd.oci.image.manifest.v1+json")
+desc["platform"] = {"os": "linux", "architecture": "amd64"}
+json.dump({"schemaVersion": 2, "manifests": [desc]}, open(root + "/index.json", "w"))
+json.dump({"imageLayoutVersion": "1.0.0"}, open(root + "/oci-layout", "w"))
+"""#
+
     /// What every well-formed variant unpacks to.
     public static let expectedFiles: [String: String] = [
         "etc/a": "a2", "etc/c": "c3", "opt/keep/x": "x1", "opt/old/new": "new2", "opt/old/later": "later2",

@@ -17,6 +17,8 @@ int coffer_power_off(void);
 
 /// open(2) with O_CLOEXEC added; `mode` is used when `flags` has O_CREAT.
 int coffer_open(const char *path, int flags, uint32_t mode);
+/// openat(2) with O_CLOEXEC added (openat is variadic, which Swift cannot call).
+int coffer_openat(int directory, const char *name, int flags, uint32_t mode);
 
 /// Creates device-mapper device `name` with one read-only `target` of `sectors` 512-byte sectors
 /// and parameter string `params`, and activates it (DM_DEV_CREATE, DM_TABLE_LOAD, DM_DEV_SUSPEND
