@@ -15,7 +15,6 @@ enum BootSequence {
     /// What start-up produced: the open channel and what the measured command line says.
     struct Booted {
         var channel: FileDescriptor
-        var commandLine: KernelCommandLine
         var permission: ExecPolicy
         var workload: WorkloadBinding?
         var root: VerityRoot?
@@ -47,7 +46,7 @@ enum BootSequence {
         }
         try step(.network) { try system.configureNetwork(requested: network) }
         return Booted(
-            channel: port, commandLine: commandLine, permission: permission, workload: workload, root: root,
+            channel: port, permission: permission, workload: workload, root: root,
             modulesLoaded: modules, modulesLoadedAt: loadedAt)
     }
 

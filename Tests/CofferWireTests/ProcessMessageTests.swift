@@ -2,7 +2,7 @@ import CofferCore
 import CofferWire
 import Testing
 
-/// The process messages (protocol version 2): each round trips with its documented layout, and
+/// The process messages (protocol version 3): each round trips with its documented layout, and
 /// hostile payloads are refused with an error rather than trusted or trapped on.
 @Suite struct ProcessMessageTests {
     let start = StartProcess(
