@@ -82,3 +82,22 @@ import Testing
         #expect(digest == "6997c01c633d8dfb7dcfdb0b6bcbda608bd58f61956542d390673be5fbcbe08a")
     }
 }
+
+/// The file-descriptor device reports a failed write with the operation and offset, as an error.
+@Suite struct FileDescriptorBlockDeviceTests {
+    @Test func aDescriptorThatRefusesWritesFailsWithAnError() throws {
+        let directory = try TemporaryDirectory("coffer-ext4")
+        let path = try directory.write("ro.img", "")
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        #expect(fd >= 0)
+        defer { close(fd) }
+        #expect(throws: Ext4Error.io(operation: "pwrite", offset: 4096, errno: EBADF)) {
+            try FileDescriptorBlockDevice(descriptor: fd).write([1, 2, 3], at: 4096)
+        }
+        #expect(throws: Ext4Error.self) {
+            try Ext4.format(
+                FileDescriptorBlockDevice(descriptor: fd), size: 16 << 20, label: "", uuid: FormattedImage.uuid,
+                rootOwner: (uid: 0, gid: 0), now: 0)
+        }
+    }
+}
