@@ -108,13 +108,15 @@ import Testing
         var mounted = true
         defer { if mounted { _ = try? sh("umount '\(mountPoint)'") } }
         let contents = String(repeating: "coffer volume\n", count: 10_000)
-        try Data(contents.utf8).write(to: URL(fileURLWithPath: "\(mountPoint)/data/file.txt".replacingOccurrences(of: "/data", with: "")))
+        try Data(contents.utf8).write(to: URL(fileURLWithPath: "\(mountPoint)/file.txt"))
         try FileManager.default.createDirectory(atPath: "\(mountPoint)/dir/sub", withIntermediateDirectories: true)
         try sh("umount '\(mountPoint)'")
         mounted = false
         try sh("mount -t ext4 -o loop,ro '\(image.path)' '\(mountPoint)'")
         mounted = true
         #expect(try String(contentsOfFile: "\(mountPoint)/file.txt", encoding: .utf8) == contents)
+        var isDirectory: ObjCBool = false
+        #expect(FileManager.default.fileExists(atPath: "\(mountPoint)/dir/sub", isDirectory: &isDirectory) && isDirectory.boolValue)
         try sh("umount '\(mountPoint)'")
         mounted = false
         let check = try image.check()
