@@ -45,6 +45,7 @@ let package = Package(
         .target(name: "CCofferSys"),
         .target(name: "CofferSys", dependencies: ["CofferCore", "CCofferSys"]),
         .target(name: "CofferAgent", dependencies: ["CofferCore", "CofferWire", "CofferSys"]),
+        .target(name: "CofferExt4", dependencies: ["CofferCore"]),
         // PID 1 of the guest; `make agent` links it fully static (see docs/host-guest-protocol.md).
         .executableTarget(name: "coffer-agent", dependencies: ["CofferAgent"]),
 
@@ -103,6 +104,7 @@ let package = Package(
         .testTarget(name: "CofferImageTests", dependencies: ["CofferImage", "CofferWire", "CofferCore", "CofferTestSupport"]),
         .testTarget(name: "CofferWireTests", dependencies: ["CofferWire", "CofferCore"]),
         .testTarget(name: "CofferAgentTests", dependencies: ["CofferAgent"]),
+        .testTarget(name: "CofferExt4Tests", dependencies: ["CofferExt4", "CofferTestSupport"]),
         .testTarget(name: "CofferKBSProtocolTests", dependencies: ["CofferKBSProtocol", "CofferCore", "CofferTestSupport"]),
         .testTarget(name: "CofferVMMTests", dependencies: ["CofferVMM", "CofferWire", "CofferCore", "CofferTestSupport"]),
         .testTarget(name: "CofferKBSTests", dependencies: ["CofferKBS", "CofferJSON", "CofferVerifier", "CofferEvidence", "CofferCore", "CofferTestSupport"]),
