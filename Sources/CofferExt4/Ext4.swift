@@ -5,7 +5,7 @@ import CofferCore
 /// The guest makes ext4 inside an encrypted volume on first use (decision 0023), on a device that
 /// reads as zeros because it was just wiped through dm-crypt. mke2fs would bring glibc and
 /// e2fsprogs into the measured initramfs; this writes the few non-zero metadata blocks itself
-/// (decision 0024). The layout is the classic one, described in the kernel's
+/// (decision 0027). The layout is the classic one, described in the kernel's
 /// Documentation/filesystems/ext4/ (overview.rst, blockgroup.rst) and fs/ext4/ext4.h:
 ///
 ///     group 0:  [1 KiB pad | superblock][GDT][block bitmap][inode bitmap][inode table][data ...]
