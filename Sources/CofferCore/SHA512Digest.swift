@@ -15,7 +15,29 @@ public struct SHA512Digest: Sendable {
     /// The message length in bytes; the padding writes it as a 128-bit bit count.
     private var length: UInt64 = 0
 
+    /// How many bytes `finalize` returns: 64, or 48 for SHA-384.
+    private var outputSize = 64
+
     public init() { pending.reserveCapacity(128) }
+
+    /// SHA-384 (section 6.5): SHA-512 from another initial hash value (5.3.4), truncated to 48 bytes.
+    /// The guest checks its init-data digest with it (`coffer.initdata=sha384:`).
+    public static func sha384() -> SHA512Digest {
+        var hasher = SHA512Digest()
+        hasher.state = [
+            0xcbbb_9d5d_c105_9ed8, 0x629a_292a_367c_d507, 0x9159_015a_3070_dd17, 0x152f_ecd8_f70e_5939,
+            0x6733_2667_ffc0_0b31, 0x8eb4_4a87_6858_1511, 0xdb0c_2e0d_64f9_8fa7, 0x47b5_481d_befa_4fa4,
+        ]
+        hasher.outputSize = 48
+        return hasher
+    }
+
+    /// The SHA-384 digest of `bytes` in one call.
+    public static func hash384(_ bytes: some Sequence<UInt8>) -> [UInt8] {
+        var hasher = SHA512Digest.sha384()
+        hasher.update(bytes)
+        return hasher.finalize()
+    }
 
     /// The digest of `bytes` in one call.
     public static func hash(_ bytes: some Sequence<UInt8>) -> [UInt8] {
@@ -55,7 +77,7 @@ public struct SHA512Digest: Sendable {
         for word in state {
             for shift in stride(from: 56, through: 0, by: -8) { digest.append(UInt8(truncatingIfNeeded: word >> UInt64(shift))) }
         }
-        return digest
+        return Array(digest.prefix(outputSize))
     }
 
     /// One 1024-bit block (section 6.4.2); `block` has exactly 128 bytes.

@@ -36,4 +36,20 @@ import Testing
         hasher.update(message.dropFirst(length / 3))
         #expect(Hex.encode(hasher.finalize()) == expected, "in two pieces")
     }
+
+    /// SHA-384 (the same engine, another initial value, 48 bytes): FIPS 180-4's "abc" example and
+    /// python3's hashlib.sha384 over the same messages as above.
+    @Test(arguments: [
+        (0, "38b060a751ac96384cd9327eb1b1e36a21fdb71114be07434c0cc7bf63f6e1da274edebfe76f65fbd51ad2f14898b95b"),
+        (111, "5922d169e553267e1846ae2128a026407faf487dab98dfb383e751d3846f82f6edbe70b48b6202327516159d340c56a9"),
+        (112, "b42aff1d6d298152801480cb2b5851c32afe5e5fbae583b0a9b52fe955440c3f276fd812c0f4439cf94c3f9e03068a21"),
+        (128, "95ab88109cbf117548a8ad35909ffefa175d06a9c42614b9d359548cff5d550b30affb36ff638cd32aa5f5409066c68a"),
+        (300, "b0831e12757eb5cb023427a6f279c515890204848fd86aa7e3a2fb73aa3131b3a5d6e98fcae9cfc83e1075380a8dec69"),
+    ])
+    func sha384AgreesWithPythonHashlib(length: Int, expected: String) {
+        let message = (0..<length).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ 7) }
+        #expect(Hex.encode(SHA512Digest.hash384(message)) == expected)
+        #expect(Hex.encode(SHA512Digest.hash384(Array("abc".utf8)))
+            == "cb00753f45a35e8bb5a03d699ac65007272c32ab0eded1631a8b605a43ff5bed8086072ba1e7cc2358baeca134c825a7")
+    }
 }
