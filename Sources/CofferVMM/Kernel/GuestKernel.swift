@@ -5,7 +5,8 @@ import Foundation
 /// ```
 /// vmlinuz     the bzImage QEMU boots directly
 /// config      the kernel's build configuration
-/// modules/    lib/modules/<release> from the package (kernel/, modules.builtin, ...)
+/// modules/    lib/modules/<release> from the package (kernel/, modules.builtin, ...); absent for
+///             Coffer's own kernel (GuestKernelBuild), which has no modules
 /// package     "<package name> <package version>", written last: the entry is complete
 /// ```
 public struct GuestKernel: Sendable, Equatable {
@@ -65,8 +66,10 @@ public struct GuestKernel: Sendable, Equatable {
         guard let marker = try? String(contentsOfFile: "\(directory)/\(completionMarker)", encoding: .utf8) else { return nil }
         let fields = marker.split(whereSeparator: \.isWhitespace)
         guard fields.count == 2, FileManager.default.fileExists(atPath: "\(directory)/vmlinuz") else { return nil }
+        // Coffer's own kernel (GuestKernelBuild) has everything built in and no module tree.
+        let hasModules = FileManager.default.fileExists(atPath: "\(directory)/modules")
         return GuestKernel(
             release: (directory as NSString).lastPathComponent, directory: directory,
-            package: String(fields[0]), packageVersion: String(fields[1]), image: nil, moduleTree: nil)
+            package: String(fields[0]), packageVersion: String(fields[1]), image: nil, moduleTree: hasModules ? nil : "")
     }
 }
