@@ -59,6 +59,15 @@ public struct GuestKernel: Sendable, Equatable {
         return word.isEmpty ? "custom" : String(decoding: word, as: UTF8.self)
     }
 
+    /// How many options its build configuration (`config` beside the bzImage, as in every cache
+    /// entry) builds in (`=y`) and as modules (`=m`); nil when there is none.
+    public var optionCounts: (builtIn: Int, modules: Int)? {
+        let path = "\((vmlinuz as NSString).deletingLastPathComponent)/config"
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return nil }
+        let values = GuestKernelBuild.options(text).values
+        return (values.filter { $0 == "y" }.count, values.filter { $0 == "m" }.count)
+    }
+
     static let completionMarker = "package"
 
     /// The cache entry in `directory`, or nil when it is absent or incomplete.
