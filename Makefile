@@ -3,7 +3,7 @@
 SHELL := /bin/bash
 SWIFT ?= swift
 
-.PHONY: deps build agent test demo bench fuzz clean
+.PHONY: deps build agent kernel test demo bench fuzz clean
 
 deps:
 	@scripts/install-deps
@@ -21,6 +21,13 @@ agent: deps
 	$(SWIFT) build -c release --static-swift-stdlib -Xswiftc -static-executable -Xlinker -s -Xlinker --build-id=none \
 		--product coffer-agent --scratch-path .build-agent
 	objcopy --remove-section .swift_modhash .build-agent/release/coffer-agent
+
+# Coffer's own guest kernel (docs/decisions/0028-guest-kernel.md): linux-source-6.12 with
+# Sources/CofferVMM/Kernel/coffer-guest.config over tinyconfig, cached in $$COFFER_HOME/kernel by
+# source version and fragment digest (a second run reuses it). Lowest CPU priority: the build takes
+# minutes and should not starve tests beside it.
+kernel: build
+	nice -n 19 .build/debug/coffer kernel build
 
 test: deps agent
 	$(SWIFT) build --build-tests

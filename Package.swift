@@ -56,7 +56,8 @@ let package = Package(
             name: "CofferVerifier",
             dependencies: ["CofferCore", "CofferEvidence", "CofferJSON", crypto, cryptoExtras, x509, asn1]
         ),
-        .target(name: "CofferVMM", dependencies: ["CofferCore", "CofferWire", "CofferSys"]),
+        // The guest kernel's configuration fragment and its recorded digests are data, not code.
+        .target(name: "CofferVMM", dependencies: ["CofferCore", "CofferWire", "CofferSys"], exclude: ["Kernel/coffer-guest.config", "Kernel/coffer-guest.sha256"]),
         // The broker protocol as both ends speak it; the guest will link it (no Foundation of its own).
         .target(name: "CofferKBSProtocol", dependencies: ["CofferCore", crypto]),
         // The key broker: the only target with an HTTP server and a database (keep them out of the rest).

@@ -56,13 +56,21 @@ struct TCBCommand: ParsableCommand {
             accelerator: choice.accelerator, tscKilohertz: HostFacts.probe().tscKilohertz, agentSocket: "-", consoleLog: "-",
             workload: workload.binding)
         let measurement = try launch.measurement(of: vm)
-        let kernelSize = (try? FileManager.default.attributesOfItem(atPath: launch.kernel.vmlinuz)[.size] as? Int) ?? 0
+        let kernelSize = Self.size(launch.kernel.vmlinuz)
+        // Every kernel in the cache beside the launch's, for comparison (Debian's cloud kernel with
+        // its modules, Coffer's own with everything built in).
+        let cached = KernelCache(home: store.home).installed().map { kernel in
+            TCBReport.CachedKernel(
+                release: kernel.release, path: kernel.vmlinuz, package: "\(kernel.package) \(kernel.packageVersion)", size: Self.size(kernel.vmlinuz),
+                builtInOptions: kernel.optionCounts?.builtIn, moduleOptions: kernel.optionCounts?.modules, hasModules: !kernel.modules.isEmpty)
+        }
         let initramfs = launch.initramfs.measurement
         let rootfs = stored.manifest.rootfs
         return TCBReport(
             image: stored.id, accelerator: choice.accelerator.rawValue,
             kernel: .init(path: launch.kernel.vmlinuz, release: launch.kernel.release, size: kernelSize,
-                digest: "sha256:" + Hex.encode(measurement.kernelDigest)),
+                digest: "sha256:" + Hex.encode(measurement.kernelDigest), builtInOptions: launch.kernel.optionCounts?.builtIn,
+                moduleOptions: launch.kernel.optionCounts?.modules),
             initramfs: .init(path: launch.initramfs.path, size: initramfs.size, digest: initramfs.digestHex,
                 agent: .init(initramfs.agent), modules: initramfs.modules.map(TCBReport.File.init)),
             commandLine: measurement.commandLine,
@@ -70,13 +78,23 @@ struct TCBCommand: ParsableCommand {
                 verityHashSize: rootfs.verity.hashSize),
             launchMeasurement: measurement.digestHex,
             guestUserspace: .init(bytes: initramfs.userspaceSize, goalBytes: Self.userspaceGoalBytes,
-                withinGoal: initramfs.userspaceSize <= Self.userspaceGoalBytes))
+                withinGoal: initramfs.userspaceSize <= Self.userspaceGoalBytes),
+            guestTCBBytes: kernelSize + initramfs.size, cachedKernels: cached)
     }
+
+    private static func size(_ path: String) -> Int { (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0 }
 }
 
 /// What `coffer tcb` prints; its JSON form is stable for scripts.
 struct TCBReport: Encodable {
-    struct Kernel: Encodable { var path: String; var release: String; var size: Int; var digest: String }
+    struct Kernel: Encodable {
+        var path: String; var release: String; var size: Int; var digest: String
+        /// From the kernel's `config` beside its bzImage; absent for a bzImage without one.
+        var builtInOptions: Int?; var moduleOptions: Int?
+    }
+    struct CachedKernel: Encodable {
+        var release: String; var path: String; var package: String; var size: Int; var builtInOptions: Int?; var moduleOptions: Int?; var hasModules: Bool
+    }
     struct File: Encodable {
         var path: String
         var size: Int
@@ -99,6 +117,14 @@ struct TCBReport: Encodable {
     var rootfs: RootFS
     var launchMeasurement: String
     var guestUserspace: Userspace
+    /// The kernel's and the initramfs's bytes: everything the launch loads besides the image.
+    var guestTCBBytes: Int
+    var cachedKernels: [CachedKernel]
+
+    /// The same file, whichever symbolic links (the cache is often shared by one) lead to it.
+    static func sameFile(_ a: String, _ b: String) -> Bool {
+        URL(fileURLWithPath: a).resolvingSymlinksInPath().path == URL(fileURLWithPath: b).resolvingSymlinksInPath().path
+    }
 
     var table: String {
         var rows = [["COMPONENT", "SIZE", "SHA-256"]]
@@ -109,7 +135,19 @@ struct TCBReport: Encodable {
         rows.append(["rootfs (EROFS)", "\(rootfs.size)", rootfs.digest])
         rows.append(["  dm-verity tree", "\(rootfs.verityHashSize)", "root hash \(rootfs.verityRootHash)"])
         let goal = guestUserspace.withinGoal ? "within" : "OVER"
+        var kernelRows = [["CACHED KERNEL", "SIZE", "OPTIONS", "PACKAGE"]]
+        for cached in cachedKernels {
+            let options = cached.builtInOptions.map { "\($0) built in, \(cached.moduleOptions ?? 0) modules" } ?? "-"
+            kernelRows.append([cached.release + (Self.sameFile(cached.path, kernel.path) ? " (this launch)" : ""), "\(cached.size)", options, cached.package])
+        }
+        let kernelOptions = kernel.builtInOptions.map { ", \($0) options built in, \(kernel.moduleOptions ?? 0) as modules" } ?? ""
         return TextTable.render(rows) + """
+
+
+            kernel              \(ImagesCommand.humanSize(Int64(kernel.size))) (\(kernel.size) bytes\(kernelOptions))
+            guest TCB           \(ImagesCommand.humanSize(Int64(guestTCBBytes))) (\(guestTCBBytes) bytes: kernel + initramfs)
+
+            """ + TextTable.render(kernelRows) + """
 
 
             command line        \(commandLine)

@@ -5,7 +5,8 @@ import Foundation
 /// ```
 /// vmlinuz     the bzImage QEMU boots directly
 /// config      the kernel's build configuration
-/// modules/    lib/modules/<release> from the package (kernel/, modules.builtin, ...)
+/// modules/    lib/modules/<release> from the package (kernel/, modules.builtin, ...); absent for
+///             Coffer's own kernel (GuestKernelBuild), which has no modules
 /// package     "<package name> <package version>", written last: the entry is complete
 /// ```
 public struct GuestKernel: Sendable, Equatable {
@@ -58,6 +59,15 @@ public struct GuestKernel: Sendable, Equatable {
         return word.isEmpty ? "custom" : String(decoding: word, as: UTF8.self)
     }
 
+    /// How many options its build configuration (`config` beside the bzImage, as in every cache
+    /// entry) builds in (`=y`) and as modules (`=m`); nil when there is none.
+    public var optionCounts: (builtIn: Int, modules: Int)? {
+        let path = "\((vmlinuz as NSString).deletingLastPathComponent)/config"
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return nil }
+        let values = GuestKernelBuild.options(text).values
+        return (values.filter { $0 == "y" }.count, values.filter { $0 == "m" }.count)
+    }
+
     static let completionMarker = "package"
 
     /// The cache entry in `directory`, or nil when it is absent or incomplete.
@@ -65,8 +75,10 @@ public struct GuestKernel: Sendable, Equatable {
         guard let marker = try? String(contentsOfFile: "\(directory)/\(completionMarker)", encoding: .utf8) else { return nil }
         let fields = marker.split(whereSeparator: \.isWhitespace)
         guard fields.count == 2, FileManager.default.fileExists(atPath: "\(directory)/vmlinuz") else { return nil }
+        // Coffer's own kernel (GuestKernelBuild) has everything built in and no module tree.
+        let hasModules = FileManager.default.fileExists(atPath: "\(directory)/modules")
         return GuestKernel(
             release: (directory as NSString).lastPathComponent, directory: directory,
-            package: String(fields[0]), packageVersion: String(fields[1]), image: nil, moduleTree: nil)
+            package: String(fields[0]), packageVersion: String(fields[1]), image: nil, moduleTree: hasModules ? nil : "")
     }
 }
