@@ -17,6 +17,8 @@ enum BootSequence {
         var channel: FileDescriptor
         var permission: ExecPolicy
         var workload: WorkloadBinding?
+        /// The init-data digest the launch measured (nil: the launch has none).
+        var initData: MeasuredInitData?
         var root: VerityRoot?
         var modulesLoaded: Int
         /// CLOCK_BOOTTIME when the modules were loaded, for the console's timing line.
@@ -35,6 +37,7 @@ enum BootSequence {
         let commandLine = try step(.commandLine) { try KernelCommandLine(bytes: try system.readCommandLine()) }
         let permission = try step(.execPolicy) { try ExecPolicy.parse(commandLine: commandLine) }
         let workload = try step(.workload) { try WorkloadBinding.parse(commandLine: commandLine) }
+        let initData = try step(.initData) { try MeasuredInitData.parse(commandLine: commandLine) }
         let root = try step(.root) { try VerityRoot.parse(commandLine: commandLine) }
         /// The network's modules are in the initramfs, so they load before the root switch.
         let network = try step(.network) { try GuestNetwork.requested(commandLine: commandLine) }
@@ -46,7 +49,7 @@ enum BootSequence {
         }
         try step(.network) { try system.configureNetwork(requested: network) }
         return Booted(
-            channel: port, permission: permission, workload: workload, root: root,
+            channel: port, permission: permission, workload: workload, initData: initData, root: root,
             modulesLoaded: modules, modulesLoadedAt: loadedAt)
     }
 

@@ -1,3 +1,4 @@
+import CofferCore
 import CofferSys
 import CofferWire
 import Glibc
@@ -15,6 +16,10 @@ struct HostRequestLoop {
     let permission: ExecPolicy
     /// The workload the measured command line binds (nil: none, and no workload is started).
     let workload: WorkloadBinding?
+    /// The init-data digest the measured command line names (nil: the launch has none).
+    let initData: MeasuredInitData?
+    /// The init-data document once the host handed it over and it hashed to `initData`.
+    private(set) var launchDocument: [UInt8]?
     let console: Console
     let spawner: any ProcessSpawner
     let evidence: any EvidenceSource
@@ -26,12 +31,13 @@ struct HostRequestLoop {
     private var buffer = [UInt8](repeating: 0, count: 32768)
 
     init(
-        port: FileDescriptor, permission: ExecPolicy, workload: WorkloadBinding?, console: Console,
+        port: FileDescriptor, permission: ExecPolicy, workload: WorkloadBinding?, initData: MeasuredInitData? = nil, console: Console,
         spawner: any ProcessSpawner = GuestSpawner(), evidence: any EvidenceSource = TSMEvidenceSource()
     ) {
         self.port = port
         self.permission = permission
         self.workload = workload
+        self.initData = initData
         self.console = console
         self.spawner = spawner
         self.evidence = evidence
@@ -170,6 +176,8 @@ struct HostRequestLoop {
             /// Never the host's bytes: the report data is derived from its nonce, so the guest
             /// cannot be made to quote a key broker's binding (see `AttestVMBinding`).
             try port.writeAll(evidence.evidence(reportData: AttestVMBinding.reportData(nonce: request.nonce)).frame.encoded())
+        case .initData:
+            try accept(try InitDataMessage(frame))
         case .hostname:
             let name = try GuestHostname(frame)
             /// The host name is cosmetic, but is only set before the workload runs.
@@ -181,11 +189,41 @@ struct HostRequestLoop {
         }
     }
 
+    /// The launch's configuration, taken only as the bytes the measured command line names.
+    ///
+    /// Security: the host chooses what it sends. A document that does not hash to the measured
+    /// `coffer.initdata=` digest, a second one, one after the workload started, or one for a launch
+    /// that measured none could point the guest at another broker, other secrets or other volumes:
+    /// each ends the launch.
+    private mutating func accept(_ message: InitDataMessage) throws {
+        guard let initData else {
+            throw AgentFailure(.initData, "the host sent init-data, but the launch measured none (no coffer.initdata=)", id: .main)
+        }
+        guard !mainStarted, launchDocument == nil else {
+            throw AgentFailure(.protocolViolation, "init-data \(mainStarted ? "after the workload started" : "a second time")")
+        }
+        let digest: [UInt8]
+        switch initData.algorithm {
+        case "sha256": digest = SHA256Digest.hash(message.document)
+        case "sha384": digest = SHA512Digest.hash384(message.document)
+        default: digest = SHA512Digest.hash(message.document)
+        }
+        guard digest == initData.digest else {
+            throw AgentFailure(
+                .initData, "the init-data the host handed over (\(initData.algorithm):\(Hex.encode(digest))) is not the one the launch measured (coffer.initdata=\(initData.algorithm):\(Hex.encode(initData.digest)))",
+                id: .main)
+        }
+        launchDocument = message.document
+    }
+
     /// The first `start` is the workload; later ones are exec requests under the exec policy.
     private mutating func start(_ request: StartProcess) throws {
         if !mainStarted {
             guard request.id == .main else { throw AgentFailure(.protocolViolation, "the first start must be the workload (id 1)") }
             mainStarted = true
+            if initData != nil, launchDocument == nil {
+                throw AgentFailure(.initData, "the launch measured init-data (coffer.initdata=), but the host sent none before the workload", id: .main)
+            }
             /// The host chooses the request; only the workload the launch measured is started.
             guard let workload else {
                 throw AgentFailure(.denied, "the measured kernel command line binds no workload (coffer.workload=): nothing is started", id: .main)

@@ -44,6 +44,9 @@ public struct AgentFailure: WireMessage, Error, CustomStringConvertible {
         case overlay = 14
         /// /tmp, /dev/pts or /dev/shm could not be mounted in the new root.
         case workloadFileSystems = 15
+        /// The init-data the host handed over is not the measured one (`coffer.initdata`), or
+        /// the measured digest does not parse, or the host sent none before the workload.
+        case initData = 16
 
         /// The name `coffer ps` and the `failure` text show.
         public var name: String {
@@ -63,6 +66,7 @@ public struct AgentFailure: WireMessage, Error, CustomStringConvertible {
             case .workload: "workload"
             case .overlay: "overlay"
             case .workloadFileSystems: "workload-filesystems"
+            case .initData: "init-data"
             }
         }
 
@@ -79,6 +83,7 @@ public struct AgentFailure: WireMessage, Error, CustomStringConvertible {
             case .root: "opening the dm-verity root"
             case .overlay: "mounting the writable overlay"
             case .workloadFileSystems: "mounting /tmp, /dev/pts and /dev/shm"
+            case .initData: "checking the launch's init-data"
             case .network: "setting up the network"
             case .start, .integrity, .protocolViolation, .denied, .vm: nil
             }

@@ -18,12 +18,15 @@ import Testing
         var loop: HostRequestLoop
         private var decoder = FrameDecoder()
 
-        init(permission: ExecPolicy = .deny, workload: WorkloadBinding? = WorkloadBinding(HostRequestLoopTests.workload)) throws {
+        init(
+            permission: ExecPolicy = .deny, workload: WorkloadBinding? = WorkloadBinding(HostRequestLoopTests.workload),
+            initData: MeasuredInitData? = nil
+        ) throws {
             var ends: [Int32] = [0, 0]
             guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &ends) == 0 else { throw SystemError("socketpair", "test channel") }
             host = FileDescriptor(rawValue: ends[0])
             loop = HostRequestLoop(
-                port: FileDescriptor(rawValue: ends[1]), permission: permission, workload: workload, console: Console(),
+                port: FileDescriptor(rawValue: ends[1]), permission: permission, workload: workload, initData: initData, console: Console(),
                 spawner: spawner, evidence: evidence)
         }
 
@@ -133,6 +136,57 @@ import Testing
         try harness.loop.handle(Self.workload.frame)
         let failure = try #require(throws: AgentFailure.self) { try harness.loop.handle(GuestHostname("late").frame) }
         #expect(failure.reason == .protocolViolation && failure.message.contains("hostname"))
+    }
+    // MARK: Init-data (decision 0022): the host hands it over; only the measured bytes are taken.
+
+    static let document = Array("version = \"0.1.0\"\nalgorithm = \"sha384\"\n\n[data]\n\"coffer.json\" = '''\n{}'''\n".utf8)
+    static let measured = try! MeasuredInitData(algorithm: "sha384", digest: SHA512Digest.hash384(document))
+
+    @Test func theMeasuredInitDataIsTakenAndTheWorkloadStarts() throws {
+        var harness = try Harness(initData: Self.measured)
+        defer { harness.close() }
+        try harness.loop.handle(InitDataMessage(document: Self.document).frame)
+        #expect(harness.loop.launchDocument == Self.document)
+        try harness.loop.handle(Self.workload.frame)
+        #expect(harness.spawner.started.count == 1)
+    }
+
+    /// The host swaps one byte of the document (another broker URL, another secret path): refused,
+    /// and nothing starts.
+    @Test func initDataThatIsNotTheMeasuredOneIsRefused() throws {
+        var harness = try Harness(initData: Self.measured)
+        defer { harness.close() }
+        var swapped = Self.document
+        swapped[swapped.count - 6] = UInt8(ascii: "x")
+        let failure = try #require(throws: AgentFailure.self) { try harness.loop.handle(InitDataMessage(document: swapped).frame) }
+        #expect(failure.reason == .initData && failure.message.contains("is not the one the launch measured"))
+        #expect(harness.loop.launchDocument == nil)
+        #expect(throws: AgentFailure.self) { try harness.loop.handle(Self.workload.frame) }
+        #expect(harness.spawner.started.isEmpty)
+    }
+
+    @Test func theWorkloadDoesNotStartWithoutTheMeasuredInitData() throws {
+        var harness = try Harness(initData: Self.measured)
+        defer { harness.close() }
+        let failure = try #require(throws: AgentFailure.self) { try harness.loop.handle(Self.workload.frame) }
+        #expect(failure.reason == .initData && failure.message.contains("sent none"))
+        #expect(harness.spawner.started.isEmpty)
+    }
+
+    @Test func initDataIsRefusedWhenNoneWasMeasuredTwiceOrLate() throws {
+        var unmeasured = try Harness()
+        defer { unmeasured.close() }
+        let none = try #require(throws: AgentFailure.self) { try unmeasured.loop.handle(InitDataMessage(document: Self.document).frame) }
+        #expect(none.reason == .initData && none.message.contains("measured none"))
+
+        var twice = try Harness(initData: Self.measured)
+        defer { twice.close() }
+        try twice.loop.handle(InitDataMessage(document: Self.document).frame)
+        let second = try #require(throws: AgentFailure.self) { try twice.loop.handle(InitDataMessage(document: Self.document).frame) }
+        #expect(second.reason == .protocolViolation)
+        try twice.loop.handle(Self.workload.frame)
+        let late = try #require(throws: AgentFailure.self) { try twice.loop.handle(InitDataMessage(document: Self.document).frame) }
+        #expect(late.reason == .protocolViolation && late.message.contains("after the workload started"))
     }
 }
 

@@ -6,17 +6,20 @@ import Testing
 /// fragment, cached beside the other VM tests' kernel (`.build-vm/home`), so only the first run on
 /// a machine builds it (minutes). The built bzImage boots real images with no modules at all, a
 /// published port works on it, and its bytes are the recorded ones (reproducibility).
-@Suite(.serialized, .enabled(if: GuestKernelCLITests.kernelBuildWanted,
-    "builds Coffer's guest kernel (about 25 CPU-minutes) only when COFFER_KERNEL_TESTS=1 or `make kernel` cached one: CI's 30-minute budget"))
-struct GuestKernelCLITests: CofferCLIHarness {
-    /// Asked for, or a kernel of Coffer's is already in the VM tests' cache (then a run costs seconds).
-    static var kernelBuildWanted: Bool {
+/// Whether to run the suite: asked for, or a kernel of Coffer's is already in the VM tests' cache
+/// (then a run costs seconds, not the build's minutes).
+enum GuestKernelTestGate {
+    static var wanted: Bool {
         if ProcessInfo.processInfo.environment["COFFER_KERNEL_TESTS"] == "1" { return true }
-        let directory = "\(RunCLITests().kernelHome)/kernel"
+        let directory = "\(Repository.root())/.build-vm/home/kernel"
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
         return entries.contains { $0.hasPrefix("coffer-") && FileManager.default.fileExists(atPath: "\(directory)/\($0)/vmlinuz") }
     }
+}
 
+@Suite(.serialized, .enabled(if: GuestKernelTestGate.wanted,
+    "builds Coffer's guest kernel (about 25 CPU-minutes) only when COFFER_KERNEL_TESTS=1 or `make kernel` cached one: CI's 30-minute budget"))
+struct GuestKernelCLITests: CofferCLIHarness {
     let coffer = Repository.executable("coffer")
     let runs = RunCLITests()
     let lifecycle = LifecycleCLITests()
@@ -122,7 +125,7 @@ struct GuestKernelCLITests: CofferCLIHarness {
         let kernel = try builtKernel()
         let home = try runs.storeWithKernel()
         try lifecycle.busyboxImage(home.path, tag: "web:1", exec: "deny")
-        let port = try lifecycle.freePort()
+        let port = try freePort()
         let started = try coffer(home.path, [
             "run", "-d", "--name", "own-kernel-site", "--kernel", kernel.vmlinuz, "-p", "\(port):80", "web:1", "/bin/sh", "-c",
             "mkdir /www && echo hello from the coffer kernel > /www/index.html && exec /bin/busybox httpd -f -p 80 -h /www",

@@ -75,12 +75,12 @@ import Testing
     }
 
     /// Golden: the reason codes on the wire (docs/host-guest-protocol.md, `failure`), and the names
-    /// `coffer ps` shows. 1–7 are protocol version 2's and keep their numbers; 8–15 came with 3.
+    /// `coffer ps` shows. 1–7 are protocol version 2's and keep their numbers; 8–16 came with 3.
     @Test func failureReasonCodesAndNamesAreTheDocumentedOnes() throws {
         let documented: [(UInt8, String)] = [
             (1, "root"), (2, "start"), (3, "integrity"), (4, "protocol"), (5, "denied"), (6, "vm"), (7, "network"),
             (8, "base-filesystems"), (9, "modules"), (10, "channel"), (11, "cmdline"), (12, "exec-policy"), (13, "workload"),
-            (14, "overlay"), (15, "workload-filesystems"),
+            (14, "overlay"), (15, "workload-filesystems"), (16, "init-data"),
         ]
         #expect(AgentFailure.Reason.allCases.map { ($0.rawValue, $0.name) }.elementsEqual(documented) { $0 == $1 })
         for (code, name) in documented {
@@ -90,7 +90,7 @@ import Testing
         }
         // Every reason a start-up step fails with says what the agent was doing; the others do not.
         let steps = AgentFailure.Reason.allCases.filter { $0.startupStep != nil }.map(\.rawValue)
-        #expect(steps == [1, 7, 8, 9, 10, 11, 12, 13, 14, 15])
+        #expect(steps == [1, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16])
     }
 
     @Test func attestationCarriesANonceOfAtMost64BytesAndTypedEvidence() throws {

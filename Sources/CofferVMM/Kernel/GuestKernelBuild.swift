@@ -176,7 +176,7 @@ public struct GuestKernelBuild: Sendable {
         guard let executable = command[0].contains("/") ? "\(directory)/\(command[0])" : HostTool.find(command[0]) else {
             throw VMMError.missingTool(command[0], package: command[0])
         }
-        if !FileManager.default.fileExists(atPath: logPath) { FileManager.default.createFile(atPath: logPath, contents: nil) }
+        if !FileManager.default.fileExists(atPath: logPath) { _ = FileManager.default.createFile(atPath: logPath, contents: nil) }
         guard let logHandle = FileHandle(forWritingAtPath: logPath) else {
             throw VMMError.file(path: logPath, reason: "cannot write the build log")
         }
