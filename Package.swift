@@ -58,12 +58,13 @@ let package = Package(
         ),
         // The guest kernel's configuration fragment and its recorded digests are data, not code.
         .target(name: "CofferVMM", dependencies: ["CofferCore", "CofferWire", "CofferSys"], exclude: ["Kernel/coffer-guest.config", "Kernel/coffer-guest.sha256"]),
-        // The broker protocol as both ends speak it; the guest will link it (no Foundation of its own).
-        .target(name: "CofferKBSProtocol", dependencies: ["CofferCore", crypto]),
+        // The key broker's protocol as a client needs it (the guest agent links it next): no
+        // Foundation of its own, no HTTP, no database (decision 0021).
+        .target(name: "CofferKBSProtocol", dependencies: ["CofferCore", "CofferJSON", crypto]),
         // The key broker: the only target with an HTTP server and a database (keep them out of the rest).
         .target(
             name: "CofferKBS",
-            dependencies: ["CofferCore", "CofferEvidence", "CofferJSON", "CofferVerifier", crypto, cryptoExtras, x509, asn1, hummingbird, hummingbirdTLS, sqliteNIO, asyncHTTPClient]
+            dependencies: ["CofferCore", "CofferEvidence", "CofferJSON", "CofferKBSProtocol", "CofferVerifier", crypto, cryptoExtras, x509, asn1, hummingbird, hummingbirdTLS, sqliteNIO, asyncHTTPClient]
         ),
         // OCI runtime (rune-compatible): no Foundation, so that runc's callers pay little start-up.
         .target(name: "CCofferOCIRuntime"),
@@ -94,7 +95,7 @@ let package = Package(
         .executableTarget(
             name: "evidence-fuzz", dependencies: ["CofferEvidence", "CofferJSON", "CofferVerifier", "CLibFuzzer"], path: "Fuzz/EvidenceFuzz"),
         .executableTarget(name: "wire-fuzz", dependencies: ["CofferWire", "CofferCore", "CLibFuzzer"], path: "Fuzz/WireFuzz"),
-        .executableTarget(name: "kbs-fuzz", dependencies: ["CofferKBS", "CofferJSON", "CofferVerifier", "CLibFuzzer", crypto], path: "Fuzz/KBSFuzz"),
+        .executableTarget(name: "kbs-fuzz", dependencies: ["CofferKBS", "CofferKBSProtocol", "CofferJSON", "CofferVerifier", "CLibFuzzer", crypto], path: "Fuzz/KBSFuzz"),
 
         // MARK: Tests
         .target(name: "CofferTestSupport", path: "Tests/CofferTestSupport"),
@@ -108,7 +109,7 @@ let package = Package(
         .testTarget(name: "CofferExt4Tests", dependencies: ["CofferExt4", "CofferTestSupport"]),
         .testTarget(name: "CofferKBSProtocolTests", dependencies: ["CofferKBSProtocol", "CofferCore", "CofferTestSupport"]),
         .testTarget(name: "CofferVMMTests", dependencies: ["CofferVMM", "CofferWire", "CofferCore", "CofferTestSupport"]),
-        .testTarget(name: "CofferKBSTests", dependencies: ["CofferKBS", "CofferJSON", "CofferVerifier", "CofferEvidence", "CofferCore", "CofferTestSupport"]),
+        .testTarget(name: "CofferKBSTests", dependencies: ["CofferKBS", "CofferKBSProtocol", "CofferJSON", "CofferVerifier", "CofferEvidence", "CofferCore", "CofferTestSupport"]),
         .testTarget(
             name: "CofferVerifierTests", dependencies: ["CofferVerifier", "CofferJSON", "CofferEvidence", "CofferCore", "CofferTestSupport"],
             exclude: ["Fixtures"]),

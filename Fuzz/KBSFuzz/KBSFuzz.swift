@@ -1,3 +1,4 @@
+import CofferKBSProtocol
 import CofferVerifier
 import Crypto
 import Foundation
@@ -27,7 +28,8 @@ enum KBSParsers {
             _ = try? AdminAuthenticator(publicKey: key.publicKey).authorize(text, now: now)
             _ = try? AdminAuthenticator(publicKey: key.publicKey).authorize("Bearer " + text, now: now)
         }
-        _ = try? ResourcePath(parsing: text)
+        _ = try? ResourceURI(path: text)
+        _ = try? ResourceURI(parsing: text)
         _ = Base64URL.decode(text)
         _ = InitDataBinding.tomlAlgorithm(text)
         guard let json = try? JSONValue.parse(bytes) else { return }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import CofferCore
 import CofferImage
+import CofferKBSProtocol
 import CofferVMM
 import Foundation
 
@@ -27,7 +28,9 @@ struct VolumeCommand: ParsableCommand {
         func run() throws {
             try reportingErrors {
                 let bytes = try VolumeStore.parseSize(size)
-                try VolumeKeyURI.check(key)
+                do { _ = try ResourceURI(parsing: key) } catch {
+                    throw CofferError(.invalidInput, "--key: \(error); give a broker resource as kbs:///REPO/TYPE/TAG")
+                }
                 let record = try volumes(storeOptions).create(name: name, size: bytes, key: key)
                 print(record.name)
             }
@@ -104,13 +107,3 @@ struct VolumeCommand: ParsableCommand {
 }
 
 private func volumes(_ options: StoreOptions) -> VolumeStore { VolumeCommand.volumes(options) }
-
-// TEMPORARY until the protocol split lands ResourceURI: the shape check only.
-enum VolumeKeyURI {
-    static func check(_ uri: String) throws(CofferError) {
-        let parts = uri.hasPrefix("kbs:///") ? uri.dropFirst(7).split(separator: "/", omittingEmptySubsequences: false) : []
-        guard parts.count == 3, parts.allSatisfy({ !$0.isEmpty && $0 != "." && $0 != ".." }) else {
-            throw CofferError(.invalidInput, "--key \(uri.prefix(80)): give a broker resource as kbs:///REPO/TYPE/TAG")
-        }
-    }
-}

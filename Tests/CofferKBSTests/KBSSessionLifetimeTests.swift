@@ -1,3 +1,4 @@
+import CofferKBSProtocol
 @testable import CofferKBS
 import CofferCore
 import CofferTestSupport
@@ -23,7 +24,7 @@ import Testing
         let runtime = RuntimeData(nonce: challenge.nonce, teePubkey: key.publicKey)
         let evidence = try SampleAttester(launcherKey: launcher, measurement: [1]).evidence(runtimeData: runtime, hash: .sha384)
         _ = try await kbs.attest(session: session, KBSAttestation(runtimeData: runtime, teeEvidence: evidence), now: now.addingTimeInterval(1))
-        let path = try ResourcePath(parsing: "default/key/disk")
+        let path = try ResourceURI(path: "default/key/disk")
         #expect(try key.decrypt(try await kbs.resource(path, credential: .session(session), now: now.addingTimeInterval(9.9))) == Array("s3cret".utf8))
         let late = await #expect(throws: KBSFailure.self) { try await kbs.resource(path, credential: .session(session), now: now.addingTimeInterval(10)) }
         #expect(late?.status == 401 && late?.detail.contains("expired") == true)

@@ -1,3 +1,4 @@
+import CofferKBSProtocol
 @testable import CofferKBS
 import CofferCore
 import CofferTestSupport
@@ -35,11 +36,11 @@ import CofferJSON
         #expect(challenge.extraParams[KBSProtocol.selectedHashAlgorithmKey] == .string("sha384"))
         let key = TEEKeyPair.ec()
         let token = try await kbs.attest(session: session, try attestation(challenge, key: key), now: now)
-        let path = try ResourcePath(parsing: "default/key/disk")
+        let path = try ResourceURI(path: "default/key/disk")
         #expect(try key.decrypt(try await kbs.resource(path, credential: .session(session), now: now)) == Array("s3cret".utf8))
         #expect(try key.decrypt(try await kbs.resource(path, credential: .token(token), now: now)) == Array("s3cret".utf8))
         await #expect(throws: KBSFailure.self) { try await kbs.resource(path, credential: .token(token), now: now.addingTimeInterval(3600)) }
-        let missing = try ResourcePath(parsing: "default/key/none")
+        let missing = try ResourceURI(path: "default/key/none")
         await #expect { try await kbs.resource(missing, credential: .session(session), now: now) } throws: { ($0 as? KBSFailure)?.status == 404 }
         let last = await kbs.lastDecision(session: session)
         #expect(last?.allowed == false && last?.action == "resource default/key/none")
@@ -96,7 +97,7 @@ import CofferJSON
         bad.teeEvidence.primaryEvidence = .object(["evidence": .string("!!!not base64")])
         let failure = await #expect(throws: KBSFailure.self) { try await kbs.attest(session: session, bad, now: now) }
         #expect(failure?.status == 400 && failure?.detail.contains("base64") == true)
-        #expect(throws: KBSFailure.self) { try ResourcePath(parsing: "../etc/passwd") }
+        #expect(throws: ResourceURI.Malformed.self) { try ResourceURI(path: "../etc/passwd") }
     }
 }
 

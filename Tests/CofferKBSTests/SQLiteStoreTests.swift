@@ -1,3 +1,4 @@
+import CofferKBSProtocol
 @testable import CofferKBS
 import CofferTestSupport
 import CofferVerifier
@@ -122,7 +123,7 @@ import Testing
         _ = try await kbs.attest(session: session, KBSAttestation(runtimeData: runtime, teeEvidence: evidence), now: now)
         // Make the audit table unwritable, as a full or read-only disk would.
         _ = try await store.connection.query("CREATE TRIGGER refuse BEFORE INSERT ON audit BEGIN SELECT RAISE(ABORT, 'disk full'); END")
-        let failure = await #expect(throws: KBSFailure.self) { try await kbs.resource(try ResourcePath(parsing: "a/b/c"), credential: .session(session), now: now) }
+        let failure = await #expect(throws: KBSFailure.self) { try await kbs.resource(try ResourceURI(path: "a/b/c"), credential: .session(session), now: now) }
         #expect(failure?.status == 503)
         await store.close()
     }

@@ -1,3 +1,4 @@
+import CofferKBSProtocol
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -80,8 +81,8 @@ public struct KBSServer: Sendable {
     /// The header carrying the KBS's ES256 signature over the response body (base64url r‖s).
     public static let signatureHeader = HTTPField.Name("X-Coffer-KBS-Signature")!
 
-    static func path(_ context: KBSRequestContext) throws(KBSFailure) -> ResourcePath {
-        try ResourcePath(context.parameters.get("repository") ?? "", context.parameters.get("type") ?? "", context.parameters.get("tag") ?? "")
+    static func path(_ context: KBSRequestContext) throws(KBSFailure) -> ResourceURI {
+        try ResourceURI(segments: context.parameters.get("repository") ?? "", context.parameters.get("type") ?? "", context.parameters.get("tag") ?? "")
     }
 
     func collect(_ request: Request) async throws(KBSFailure) -> ByteBuffer {

@@ -1,4 +1,5 @@
 import CofferJSON
+
 /// The RCAR messages read from and written as `JSONValue`, with the field names `kbs-types`
 /// serialises (kebab case for the envelope, snake case inside `tee-evidence`). The handshake's
 /// hot path uses these instead of Codable: the open fields (`extra-params`, `primary_evidence`)

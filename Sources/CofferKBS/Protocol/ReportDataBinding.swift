@@ -1,18 +1,9 @@
+import CofferKBSProtocol
 import Crypto
 import CofferJSON
 
-/// The hash algorithms the binding may use (`kbs-types` `HashAlgorithm`, lower-case names).
-public enum BindingHash: String, Sendable, Codable, CaseIterable {
-    case sha256, sha384, sha512
-
-    public func digest(_ bytes: [UInt8]) -> [UInt8] {
-        switch self {
-        case .sha256: Array(SHA256.hash(data: bytes))
-        case .sha384: Array(SHA384.hash(data: bytes))
-        case .sha512: Array(SHA512.hash(data: bytes))
-        }
-    }
-
+/// The broker's choice among the hash algorithms (`BindingHash`, in CofferKBSProtocol).
+extension BindingHash {
     /// What the KBS selects from a Request's `supported-hash-algorithms`: SHA-384 when offered
     /// (guest-components' default, what TDX and SNP tooling use), else the strongest offered.
     /// A client that lists none gets SHA-384, the client's own default.

@@ -1,3 +1,4 @@
+import CofferKBSProtocol
 import CofferVerifier
 import Crypto
 import Foundation
@@ -10,7 +11,7 @@ extension KeyBroker {
     }
 
     /// `GET /resource/{repo}/{type}/{tag}`: the resource as a JWE to the attested tee-pubkey.
-    public func resource(_ path: ResourcePath, credential: Credential?, now: Date) async throws(KBSFailure) -> JWEResponse {
+    public func resource(_ path: ResourceURI, credential: Credential?, now: Date) async throws(KBSFailure) -> JWEResponse {
         let session: String, claims: Claims, key: TeePubKey, digest: String
         switch credential {
         case nil:

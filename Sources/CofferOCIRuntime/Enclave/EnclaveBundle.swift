@@ -1,4 +1,5 @@
 import CofferJSON
+
 /// The bundle Coffer hands runc for an enclave container: the user's config.json rewritten so
 /// that the PAL host is the container's init (pure: tested directly, no files touched).
 ///

@@ -1,4 +1,5 @@
 import CofferJSON
+
 /// What makes a container an enclave container, read as rune reads it
 /// (inclavare-containers rune/libenclave/check.go, CreateEnclaveConfig): each setting from the
 /// process environment first, then from the annotations; the environment entries are removed

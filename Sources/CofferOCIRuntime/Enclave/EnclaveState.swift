@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 import CofferJSON
+
 #endif
 
 /// coffer-runtime's own state for one enclave container: `<root>.coffer/<id>/` beside runc's

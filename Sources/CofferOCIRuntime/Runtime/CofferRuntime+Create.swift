@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 import CofferJSON
+
 #endif
 
 extension CofferRuntime {

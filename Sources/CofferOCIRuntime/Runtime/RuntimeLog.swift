@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 import CofferJSON
+
 #endif
 
 /// Reports coffer-runtime's own errors where runc reports its: standard error, and the --log

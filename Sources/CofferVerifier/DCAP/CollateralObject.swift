@@ -1,4 +1,5 @@
 import CofferJSON
+
 /// A JSON object of collateral with its path, read field by field; a failure names the path of
 /// the member that is missing or of the wrong type ("tcb_info.tcbLevels[2].tcbStatus").
 struct CollateralObject {

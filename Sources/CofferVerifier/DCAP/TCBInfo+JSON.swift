@@ -1,4 +1,5 @@
 import CofferJSON
+
 /// TCB Info as JSON (Intel PCS API, TCB Info v2 and v3), before validation into `TCBInfo`.
 struct TCBInfoJSON {
     /// `tcb`: v3 lists `sgxtcbcomponents`/`tdxtcbcomponents`; v2 has `sgxtcbcomp01svn`…`16svn`.

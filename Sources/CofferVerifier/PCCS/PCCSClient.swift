@@ -3,6 +3,7 @@ import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 import CofferJSON
+
 #endif
 
 /// Fetches a quote's DCAP collateral from a PCCS or Intel PCS (API v4) and assembles the bundle

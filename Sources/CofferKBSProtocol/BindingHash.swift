@@ -1,7 +1,9 @@
-// TEMPORARY until the protocol split lands: BindingHash moves here from CofferKBS.
 import Crypto
 
-public enum BindingHash: String, Sendable, CaseIterable {
+/// The hash algorithms of the broker protocol (`kbs-types` `HashAlgorithm`, lower-case names):
+/// what binds the runtime data into the evidence's report data, and what an init-data document
+/// names as its own digest.
+public enum BindingHash: String, Sendable, Codable, CaseIterable {
     case sha256, sha384, sha512
 
     public func digest(_ bytes: [UInt8]) -> [UInt8] {
