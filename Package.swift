@@ -107,7 +107,8 @@ let package = Package(
         .testTarget(name: "CofferWireTests", dependencies: ["CofferWire", "CofferCore"]),
         .testTarget(name: "CofferAgentTests", dependencies: ["CofferAgent"]),
         .testTarget(name: "CofferExt4Tests", dependencies: ["CofferExt4", "CofferTestSupport"]),
-        .testTarget(name: "CofferKBSProtocolTests", dependencies: ["CofferKBSProtocol", "CofferCore", "CofferTestSupport"]),
+        // CofferKBS only for the interoperability test (the broker's encrypt side, the protocol's decrypt side).
+        .testTarget(name: "CofferKBSProtocolTests", dependencies: ["CofferKBSProtocol", "CofferKBS", "CofferJSON", "CofferCore", "CofferTestSupport", crypto]),
         .testTarget(name: "CofferVMMTests", dependencies: ["CofferVMM", "CofferWire", "CofferCore", "CofferTestSupport"]),
         .testTarget(name: "CofferKBSTests", dependencies: ["CofferKBS", "CofferKBSProtocol", "CofferJSON", "CofferVerifier", "CofferEvidence", "CofferCore", "CofferTestSupport"]),
         .testTarget(

@@ -31,7 +31,7 @@ enum KBSParsers {
         _ = try? ResourceURI(path: text)
         _ = try? ResourceURI(parsing: text)
         _ = Base64URL.decode(text)
-        _ = InitDataBinding.tomlAlgorithm(text)
+        _ = try? InitDataBinding.digest(InitData(format: "toml", body: text))
         guard let json = try? JSONValue.parse(bytes) else { return }
         _ = CanonicalJSON.serialize(json)
         _ = try? JSONParser.memberSpans(bytes)

@@ -25,10 +25,14 @@ import Testing
         #expect(digest == Array(SHA256.hash(data: Array(Self.toml.utf8))))
         let json = #"{"version":"0.1.0","algorithm":"sha512","data":{}}"#
         #expect(try InitDataBinding.digest(InitData(format: "json", body: json)) == Array(SHA512.hash(data: Array(json.utf8))))
-        #expect(InitDataBinding.tomlAlgorithm("algorithm = 'sha384' # comment\n") == "sha384")
-        #expect(InitDataBinding.tomlAlgorithm("[data]\nalgorithm = \"sha384\"\n") == nil)
+        // The TOML is read by InitDataDocument, the guest's reader: comments allowed, the
+        // algorithm only at the top level, unknown keys refused.
+        let commented = "version = \"0.1.0\"\nalgorithm = 'sha384' # comment\n"
+        #expect(try InitDataBinding.digest(InitData(format: "toml", body: commented)) == Array(SHA384.hash(data: Array(commented.utf8))))
         for bad in [InitData(format: "yaml", body: Self.toml), InitData(format: "toml", body: "version = \"0.1.0\""),
-                    InitData(format: "toml", body: "algorithm = \"sm3\""), InitData(format: "json", body: "{")] {
+                    InitData(format: "toml", body: "version = \"0.1.0\"\n[data]\nalgorithm = \"sha384\"\n"),
+                    InitData(format: "toml", body: "version = \"0.1.0\"\nalgorithm = \"sha384\"\nextra = \"x\"\n"),
+                    InitData(format: "toml", body: "version = \"0.1.0\"\nalgorithm = \"sm3\""), InitData(format: "json", body: "{")] {
             let failure = #expect(throws: KBSFailure.self) { try InitDataBinding.digest(bad) }
             #expect(failure?.status == 400)
         }

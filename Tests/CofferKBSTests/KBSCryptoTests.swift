@@ -11,7 +11,7 @@ import CofferJSON
         let secret = Array("disk key 0123456789abcdef".utf8)
         let response = try JWE.encrypt(secret, to: pair.publicKey)
         #expect(try pair.decrypt(response) == secret)
-        let header = try JSONDecoder().decode(JSONValue.self, from: #require(Base64URL.decode(response.protected)))
+        let header = try JSONDecoder().decode(JSONValue.self, from: Data(#require(Base64URL.decode(response.protected))))
         #expect(header["enc"] == .string("A256GCM"))
         #expect(header["alg"] == .string(pair.publicKey.alg))
         #expect(Base64URL.decode(response.iv)?.count == 12)

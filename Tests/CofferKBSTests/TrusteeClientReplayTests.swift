@@ -74,7 +74,7 @@ import CofferJSON
     /// `BASE64_URL_SAFE_NO_PAD.decode`: the URL alphabet only, no padding.
     static func strictBase64URL(_ text: String) -> Data? {
         guard text.utf8.allSatisfy({ c in (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) || c == 0x2D || c == 0x5F }) else { return nil }
-        return Base64URL.decode(text)
+        return Base64URL.decode(text).map { Data($0) }
     }
 
     /// auth → attest as the RCAR client does it; returns the jar, the key and the attest reply.

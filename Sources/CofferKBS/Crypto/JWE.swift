@@ -2,35 +2,13 @@ import Crypto
 import _CryptoExtras
 import Foundation
 import CofferJSON
+import CofferKBSProtocol
 
-/// The flattened JWE JSON serialisation a resource is returned in (`kbs-types` `Response`).
-public struct JWEResponse: Codable, Sendable, Equatable {
-    public var protected: String
-    public var encryptedKey: String
-    public var iv: String
-    public var ciphertext: String
-    public var tag: String
-
-    enum CodingKeys: String, CodingKey { case protected, encryptedKey = "encrypted_key", iv, ciphertext, tag }
-}
-
-public enum JWEError: Error, Sendable, Equatable, CustomStringConvertible {
-    case unsupportedKey(String)
-    case malformed(String)
-    case decryptionFailed
-    public var description: String {
-        switch self {
-        case .unsupportedKey(let why): "tee-pubkey not usable: \(why)"
-        case .malformed(let why): "malformed JWE: \(why)"
-        case .decryptionFailed: "JWE does not decrypt with this key"
-        }
-    }
-}
-
-/// JWE encryption to the TEE public key (RFC 7516/7518), content always A256GCM with the
+/// The broker's side of JWE (`JWE` and the EC decrypt side are in CofferKBSProtocol): encryption
+/// to the TEE public key (RFC 7516/7518), content always A256GCM with the
 /// protected header's base64url as AAD. Key management: RSA1_5, RSA-OAEP, RSA-OAEP-256, or
 /// ECDH-ES+A256KW on P-256 — the algorithms guest-components' `crypto` crate can decrypt.
-public enum JWE {
+extension JWE {
     public static let supportedAlgorithms = ["RSA1_5", "RSA-OAEP", "RSA-OAEP-256", "ECDH-ES+A256KW"]
 
     /// Checks a tee-pubkey can be encrypted to, before a session is marked attested.
@@ -91,7 +69,7 @@ public enum JWE {
                 guard crv == "P-256" else { throw .unsupportedKey("EC curve \(crv) (P-256 only)") }
                 guard alg == "ECDH-ES+A256KW" else { throw .unsupportedKey("EC alg \(alg) (ECDH-ES+A256KW only)") }
                 guard let xb = Base64URL.decode(x), let yb = Base64URL.decode(y), xb.count == 32, yb.count == 32,
-                      let publicKey = try? P256.KeyAgreement.PublicKey(x963Representation: [0x04] + Array(xb) + Array(yb)) else {
+                      let publicKey = try? P256.KeyAgreement.PublicKey(x963Representation: [0x04] + xb + yb) else {
                     throw .unsupportedKey("EC x/y are not a P-256 point")
                 }
                 self = .ec(publicKey)
@@ -118,19 +96,5 @@ enum EphemeralKey {
             let scalar = SymmetricKey(size: .bits256)
             if let key = try? scalar.withUnsafeBytes({ try P256.KeyAgreement.PrivateKey(rawRepresentation: $0) }) { return key }
         }
-    }
-}
-
-/// The Concat KDF of RFC 7518 §4.6.2 (NIST SP 800-56A §5.8.1) for ECDH-ES, one SHA-256 round:
-/// SHA-256(counter 1 ‖ Z ‖ len‖AlgorithmID ‖ len‖PartyUInfo ‖ len‖PartyVInfo ‖ keydatalen).
-/// swift-crypto offers only X9.63 and HKDF, so this wires its SHA-256 in the standard's order.
-enum ConcatKDF {
-    static func derive(_ secret: SharedSecret, algorithm: String, bits: Int) -> SymmetricKey {
-        func lengthPrefixed(_ bytes: [UInt8]) -> [UInt8] { bigEndian32(bytes.count) + bytes }
-        func bigEndian32(_ value: Int) -> [UInt8] { withUnsafeBytes(of: UInt32(truncatingIfNeeded: value).bigEndian, Array.init) }
-        var input = bigEndian32(1)
-        secret.withUnsafeBytes { input += Array($0) }
-        input += lengthPrefixed(Array(algorithm.utf8)) + lengthPrefixed([]) + lengthPrefixed([]) + bigEndian32(bits)
-        return SymmetricKey(data: Array(SHA256.hash(data: input)))
     }
 }

@@ -2,9 +2,11 @@ import Crypto
 import _CryptoExtras
 import Foundation
 import CofferJSON
+import CofferKBSProtocol
 
 /// The client's ephemeral key pair (what a guest generates inside its TEE): it exports the
-/// `tee-pubkey` JWK and decrypts the KBS's JWE responses.
+/// `tee-pubkey` JWK and decrypts the KBS's JWE responses. The P-256 half is the protocol module's
+/// (`TeePubKey(p256:)`, `JWE.decrypt(_:with:)`); RSA needs `_CryptoExtras`, so it is here.
 public struct TEEKeyPair: Sendable {
     /// `_RSA.Encryption.PrivateKey` is immutable but not marked Sendable.
     enum Backing: @unchecked Sendable {
@@ -31,8 +33,7 @@ public struct TEEKeyPair: Sendable {
     static func export(_ backing: Backing) -> TeePubKey {
         switch backing {
         case .ec(let key):
-            let point = Array(key.publicKey.x963Representation)
-            return .ec(crv: "P-256", alg: "ECDH-ES+A256KW", x: Base64URL.encode(point[1..<33]), y: Base64URL.encode(point[33..<65]))
+            return TeePubKey(p256: key.publicKey)
         case .rsa(let key, let alg):
             let primitives = (try? key.publicKey.getKeyPrimitives())
             return .rsa(alg: alg, n: Base64URL.encode(primitives?.modulus ?? Data()), e: Base64URL.encode(primitives?.publicExponent ?? Data()))
@@ -40,31 +41,16 @@ public struct TEEKeyPair: Sendable {
     }
 
     public func decrypt(_ response: JWEResponse) throws(JWEError) -> [UInt8] {
-        guard let headerBytes = Base64URL.decode(response.protected),
-              let header = try? JSONValue.parse(Array(headerBytes)) else { throw .malformed("protected header") }
-        guard header["enc"]?.stringValue == "A256GCM" else { throw .malformed("enc must be A256GCM") }
-        guard let encryptedKey = Base64URL.decode(response.encryptedKey), let iv = Base64URL.decode(response.iv),
-              let ciphertext = Base64URL.decode(response.ciphertext), let tag = Base64URL.decode(response.tag) else {
-            throw .malformed("a field is not base64url")
+        switch backing {
+        case .ec(let key):
+            return try JWE.decrypt(response, with: key)
+        case .rsa(let key, let alg):
+            let parts = try JWE.Parts(response)
+            guard parts.header["alg"]?.stringValue == alg else { throw .malformed("alg") }
+            let padding: _RSA.Encryption.Padding = alg == "RSA1_5" ? ._WEAK_AND_INSECURE_PKCS_V1_5
+                : alg == "RSA-OAEP" ? .PKCS1_OAEP : .PKCS1_OAEP_SHA256
+            guard let cek = try? key.decrypt(parts.encryptedKey, padding: padding) else { throw .decryptionFailed }
+            return try parts.open(with: SymmetricKey(data: cek))
         }
-        let cek: SymmetricKey
-        do {
-            switch backing {
-            case .ec(let key):
-                guard header["alg"]?.stringValue == "ECDH-ES+A256KW",
-                      let x = header["epk"]?["x"]?.stringValue.flatMap(Base64URL.decode),
-                      let y = header["epk"]?["y"]?.stringValue.flatMap(Base64URL.decode) else { throw JWEError.malformed("epk") }
-                let epk = try P256.KeyAgreement.PublicKey(x963Representation: [0x04] + Array(x) + Array(y))
-                let shared = try key.sharedSecretFromKeyAgreement(with: epk)
-                cek = try AES.KeyWrap.unwrap(encryptedKey, using: ConcatKDF.derive(shared, algorithm: "ECDH-ES+A256KW", bits: 256))
-            case .rsa(let key, let alg):
-                guard header["alg"]?.stringValue == alg else { throw JWEError.malformed("alg") }
-                let padding: _RSA.Encryption.Padding = alg == "RSA1_5" ? ._WEAK_AND_INSECURE_PKCS_V1_5
-                    : alg == "RSA-OAEP" ? .PKCS1_OAEP : .PKCS1_OAEP_SHA256
-                cek = SymmetricKey(data: try key.decrypt(encryptedKey, padding: padding))
-            }
-            let box = try AES.GCM.SealedBox(nonce: AES.GCM.Nonce(data: iv), ciphertext: ciphertext, tag: tag)
-            return Array(try AES.GCM.open(box, using: cek, authenticating: Array(response.protected.utf8)))
-        } catch let error as JWEError { throw error } catch { throw .decryptionFailed }
     }
 }

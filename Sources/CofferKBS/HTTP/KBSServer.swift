@@ -136,10 +136,15 @@ public struct KBSServer: Sendable {
     }
 }
 
-/// Runs a handler and turns every thrown failure into its JSON 4xx; anything unforeseen becomes a
+/// Runs a handler and turns every thrown failure (a `KBSFailure`, or a protocol message's
+/// `KBSProtocolError` as `KBSFailure(_:)` maps it) into its JSON 4xx; anything unforeseen becomes a
 /// 400 naming the request as unprocessable rather than a 500 (no internal detail leaks).
 func respond(_ body: () async throws -> Response) async -> Response {
     do { return try await body() } catch let failure as KBSFailure {
+        return KBSServer.json(status: .init(code: failure.status), failure.information.json)
+    } catch let error as KBSProtocolError {
+        // A message the protocol module could not read (its fields, named): 400 as before the split.
+        let failure = KBSFailure(error)
         return KBSServer.json(status: .init(code: failure.status), failure.information.json)
     } catch {
         return KBSServer.json(status: .badRequest, KBSFailure.badRequest("request could not be processed").information.json)

@@ -1,7 +1,6 @@
-import Foundation
-
 import CofferVerifier
 import CofferJSON
+import CofferKBSProtocol
 
 /// The `init-data` binding of protocol 0.4.0 (trustee kbs/docs/initdata.md, "Integrity Binding"
 /// and "Initdata Digest Calculating"): the digest of the whole init-data body, by the algorithm
@@ -21,20 +20,25 @@ public enum InitDataBinding {
     }
 
     /// The digest of `body` as the init-data's own `algorithm` names it, or why it cannot be had.
-    /// Formats: `toml` (what guest-components sends; the only one Trustee's built-in AS takes) and
-    /// `json`. Only the top-level `algorithm` is read: the digest covers the body's exact bytes.
+    /// Formats: `toml` (what guest-components sends; the only one Trustee's built-in AS takes),
+    /// read by the protocol module's `InitDataDocument` (the one init-data reader: the document
+    /// the guest checks at launch is the document the broker digests), and `json`, of which only
+    /// the top-level `algorithm` is read. The digest covers the body's exact bytes.
     public static func digest(_ initData: InitData) throws(KBSFailure) -> [UInt8] {
-        let name: String?
+        let body = Array(initData.body.utf8)
         switch initData.format {
-        case "toml": name = tomlAlgorithm(initData.body)
-        case "json": name = try? JSONValue.parse(Array(initData.body.utf8))["algorithm"]?.stringValue
+        case "toml":
+            do { return try InitDataDocument(parsing: body).digest } catch { throw .badRequest("init-data.body: \(error)") }
+        case "json":
+            guard let name = (try? JSONValue.parse(body))?["algorithm"]?.stringValue else {
+                throw .badRequest("init-data.body has no top-level algorithm (sha256, sha384 or sha512)")
+            }
+            guard let hash = BindingHash(rawValue: name) else {
+                throw .badRequest("init-data algorithm \"\(name.prefix(16))\" is not supported: use sha256, sha384 or sha512")
+            }
+            return hash.digest(body)
         default: throw .badRequest("init-data.format \"\(initData.format.prefix(16))\" is not supported: use toml or json")
         }
-        guard let name else { throw .badRequest("init-data.body has no top-level algorithm (sha256, sha384 or sha512)") }
-        guard let hash = BindingHash(rawValue: name) else {
-            throw .badRequest("init-data algorithm \"\(name.prefix(16))\" is not supported: use sha256, sha384 or sha512")
-        }
-        return hash.digest(Array(initData.body.utf8))
     }
 
     /// Security: init-data (agent policy, KBS address, configuration) comes from the untrusted
@@ -50,22 +54,6 @@ public enum InitDataBinding {
         guard actual == hex else {
             return Denial(claim: claim, expected: hex, actual: actual ?? "absent",
                           reason: "the evidence's \(claim) is not the digest of the init-data presented")
-        }
-        return nil
-    }
-
-    /// `algorithm = "sha384"` (or single-quoted) before the first table header.
-    static func tomlAlgorithm(_ body: String) -> String? {
-        for raw in body.split(whereSeparator: { $0 == "\n" || $0 == "\r" }) {
-            let line = raw.trimmingCharacters(in: .whitespaces)
-            if line.hasPrefix("[") { return nil }
-            let parts = line.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
-            guard parts.count == 2, parts[0] == "algorithm" || parts[0] == "\"algorithm\"" else { continue }
-            var value = Substring(parts[1])
-            if let hash = value.firstIndex(of: "#"), !value.hasPrefix("\"") && !value.hasPrefix("'") { value = value[..<hash] }
-            value = Substring(value.trimmingCharacters(in: .whitespaces))
-            guard value.count >= 2, let quote = value.first, quote == "\"" || quote == "'", let end = value.dropFirst().firstIndex(of: quote) else { return nil }
-            return String(value[value.index(after: value.startIndex)..<end])
         }
         return nil
     }

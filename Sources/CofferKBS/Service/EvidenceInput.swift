@@ -26,7 +26,7 @@ public struct EvidenceInput: Sendable {
         case nil, .null?: collateral = nil
         case .string(let encoded)?:
             guard let data = Base64URL.decode(encoded) else { throw .badRequest("tee-evidence.primary_evidence.collateral is not valid base64") }
-            collateral = data
+            collateral = Data(data)
         case let value?:
             collateral = Data(value.compactBytes)
         }

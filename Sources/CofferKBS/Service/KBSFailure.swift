@@ -1,3 +1,5 @@
+import CofferKBSProtocol
+
 /// A refused or malformed request, with the HTTP status it maps to. Never a 500: every input
 /// problem is the client's (4xx) and carries a message saying what to fix.
 ///
@@ -45,6 +47,10 @@ public struct KBSFailure: Error, Sendable, Equatable, CustomStringConvertible {
         KBSFailure(status: 401, kind: "AttestationError", detail: detail, denial: denial)
     }
     public static func unavailable(_ detail: String) -> KBSFailure { KBSFailure(status: 503, kind: "StoreUnavailable", detail: detail) }
+
+    /// A protocol message the broker could not read: 400 `AttestationError` with the protocol
+    /// module's message, the one place its errors become HTTP answers.
+    public init(_ error: KBSProtocolError) { self = .badRequest(error.description) }
 
     public var information: ErrorInformation { ErrorInformation(type: type, detail: detail, denial: denial) }
     public var description: String { "\(status) \(kind): \(detail)" }

@@ -2,6 +2,7 @@ import CofferCore
 import CofferVerifier
 import Foundation
 import CofferJSON
+import CofferKBSProtocol
 
 /// `POST /kbs/v0/admin/appraise`: a policy dry run. Operators test an attestation policy against
 /// real evidence (and its collateral, at a chosen time) before deploying it, with exactly the
@@ -25,17 +26,22 @@ public struct AppraisalRequest: Sendable {
 
     /// `{"tee", "evidence": base64, "collateral"?: object or base64, "time"?: seconds, "init-data"?: {"format","body"}}`.
     public init(json: JSONValue) throws(KBSFailure) {
+        do throws(KBSProtocolError) { try self.init(fields: json) } catch { throw KBSFailure(error) }
+    }
+
+    /// The fields read with the protocol module's reader; every problem is a 400 naming the field.
+    private init(fields json: JSONValue) throws(KBSProtocolError) {
         let fields = try MessageFields(json)
         let name = try fields.string("tee")
         guard let tee = KBSTee(rawValue: name) else {
-            throw .badRequest("tee \"\(name.prefix(32))\" is not supported: use one of \(KBSTee.allCases.map(\.rawValue).joined(separator: ", "))")
+            throw KBSProtocolError("tee \"\(name.prefix(32))\" is not supported: use one of \(KBSTee.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         var primary: [String: JSONValue] = [EvidenceInput.field(for: tee): .string(try fields.string("evidence"))]
         if let collateral = fields.optional("collateral") { primary["collateral"] = collateral }
         var time: Date?
         if let value = fields.optional("time") {
             guard let seconds = value.doubleValue, seconds.isFinite, seconds >= 0, seconds < 1e11 else {
-                throw .badRequest("wrong type at \"time\": expected Unix seconds (a non-negative number)")
+                throw KBSProtocolError("wrong type at \"time\": expected Unix seconds (a non-negative number)")
             }
             time = Date(timeIntervalSince1970: seconds)
         }

@@ -1,4 +1,3 @@
-import Foundation
 import CofferJSON
 
 /// The `tee-pubkey` JWK (`kbs-types` `TeePubKey`, tagged by `kty`). Coffer accepts RSA keys with

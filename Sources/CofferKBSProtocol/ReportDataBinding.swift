@@ -1,23 +1,9 @@
-import CofferKBSProtocol
-import Crypto
 import CofferJSON
-
-/// The broker's choice among the hash algorithms (`BindingHash`, in CofferKBSProtocol).
-extension BindingHash {
-    /// What the KBS selects from a Request's `supported-hash-algorithms`: SHA-384 when offered
-    /// (guest-components' default, what TDX and SNP tooling use), else the strongest offered.
-    /// A client that lists none gets SHA-384, the client's own default.
-    public static func select(from extraParams: JSONValue?) -> BindingHash? {
-        guard case .array(let offered)? = extraParams?[KBSProtocol.supportedHashAlgorithmsKey] else { return .sha384 }
-        let names = Set(offered.compactMap { $0.stringValue?.lowercased() })
-        for preferred in [BindingHash.sha384, .sha512, .sha256] where names.contains(preferred.rawValue) { return preferred }
-        return nil
-    }
-}
 
 /// The report-data binding as guest-components' `rcar_client.rs` computes it: the hash of the
 /// RFC 8785 canonical JSON of `{"tee-pubkey", "nonce", "additional-evidence"}`. The evidence's
-/// report data must be that digest followed by zeros.
+/// report data must be that digest followed by zeros. A client computes it (`expected`) for its
+/// evidence; the broker checks it (`check`).
 public enum ReportDataBinding {
     public static func material(runtimeData: RuntimeData, additionalEvidence: String) -> [UInt8] {
         CanonicalJSON.serialize(.object([
@@ -48,7 +34,8 @@ public enum ReportDataBinding {
         return nil
     }
 
-    static func hexString(_ bytes: [UInt8]) -> String {
+    /// Lower-case hex, as denials and claims print digests.
+    package static func hexString(_ bytes: [UInt8]) -> String {
         let digits = Array("0123456789abcdef")
         return String(bytes.flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 0xF)]] })
     }

@@ -3,42 +3,43 @@ import CofferJSON
 /// The RCAR messages read from and written as `JSONValue`, with the field names `kbs-types`
 /// serialises (kebab case for the envelope, snake case inside `tee-evidence`). The handshake's
 /// hot path uses these instead of Codable: the open fields (`extra-params`, `primary_evidence`)
-/// made Foundation's decoder the largest cost of a handshake.
-struct MessageFields {
-    let value: JSONValue
-    let path: String
+/// made Foundation's decoder the largest cost of a handshake. A malformed field throws
+/// `KBSProtocolError` naming its path (`runtime-data.tee-pubkey.kty`).
+public struct MessageFields {
+    public let value: JSONValue
+    public let path: String
 
-    init(_ value: JSONValue, path: String = "") throws(KBSFailure) {
-        guard case .object = value else { throw .badRequest(path.isEmpty ? "expected a JSON object" : "wrong type at \"\(path)\": expected an object") }
+    public init(_ value: JSONValue, path: String = "") throws(KBSProtocolError) {
+        guard case .object = value else { throw KBSProtocolError(path.isEmpty ? "expected a JSON object" : "wrong type at \"\(path)\": expected an object") }
         self.value = value
         self.path = path
     }
 
-    func name(_ key: String) -> String { path.isEmpty ? key : path + "." + key }
+    public func name(_ key: String) -> String { path.isEmpty ? key : path + "." + key }
 
     /// Absent and `null` are both "not given" (serde writes `None` as `null`).
-    func optional(_ key: String) -> JSONValue? {
+    public func optional(_ key: String) -> JSONValue? {
         switch value[key] {
         case nil, .null?: nil
         case let member?: member
         }
     }
 
-    func required(_ key: String) throws(KBSFailure) -> JSONValue {
-        guard let member = value[key] else { throw .badRequest("missing field \"\(name(key))\"") }
+    public func required(_ key: String) throws(KBSProtocolError) -> JSONValue {
+        guard let member = value[key] else { throw KBSProtocolError("missing field \"\(name(key))\"") }
         return member
     }
 
-    func string(_ key: String) throws(KBSFailure) -> String {
-        guard case .string(let text) = try required(key) else { throw .badRequest("wrong type at \"\(name(key))\": expected a string") }
+    public func string(_ key: String) throws(KBSProtocolError) -> String {
+        guard case .string(let text) = try required(key) else { throw KBSProtocolError("wrong type at \"\(name(key))\": expected a string") }
         return text
     }
 
-    func object(_ key: String) throws(KBSFailure) -> MessageFields { try MessageFields(try required(key), path: name(key)) }
+    public func object(_ key: String) throws(KBSProtocolError) -> MessageFields { try MessageFields(try required(key), path: name(key)) }
 }
 
 extension KBSRequest {
-    init(json: JSONValue) throws(KBSFailure) {
+    public init(json: JSONValue) throws(KBSProtocolError) {
         let fields = try MessageFields(json)
         self.init(version: try fields.string("version"), tee: try fields.string("tee"), extraParams: fields.optional("extra-params"))
     }
@@ -51,7 +52,7 @@ extension KBSRequest {
 }
 
 extension KBSChallenge {
-    public init(json: JSONValue) throws(KBSFailure) {
+    public init(json: JSONValue) throws(KBSProtocolError) {
         let fields = try MessageFields(json)
         self.init(nonce: try fields.string("nonce"), extraParams: fields.optional("extra-params") ?? .string(""))
     }
@@ -60,18 +61,18 @@ extension KBSChallenge {
 }
 
 extension TeePubKey {
-    init(json: JSONValue, path: String) throws(KBSFailure) {
+    public init(json: JSONValue, path: String) throws(KBSProtocolError) {
         let f = try MessageFields(json, path: path)
         switch try f.string("kty") {
         case "RSA": self = .rsa(alg: try f.string("alg"), n: try f.string("n"), e: try f.string("e"))
         case "EC": self = .ec(crv: try f.string("crv"), alg: try f.string("alg"), x: try f.string("x"), y: try f.string("y"))
-        case let other: throw .badRequest("invalid \"\(path).kty\": tee-pubkey kty \"\(other.prefix(16))\" is not supported (RSA or EC)")
+        case let other: throw KBSProtocolError("invalid \"\(path).kty\": tee-pubkey kty \"\(other.prefix(16))\" is not supported (RSA or EC)")
         }
     }
 }
 
 extension KBSAttestation {
-    init(json: JSONValue) throws(KBSFailure) {
+    public init(json: JSONValue) throws(KBSProtocolError) {
         let fields = try MessageFields(json)
         var initData: InitData?
         if let value = fields.optional("init-data") {
@@ -99,12 +100,12 @@ extension KBSAttestation {
 }
 
 extension AttestationTokenResponse {
-    public init(json: JSONValue) throws(KBSFailure) { self.init(token: try MessageFields(json).string("token")) }
+    public init(json: JSONValue) throws(KBSProtocolError) { self.init(token: try MessageFields(json).string("token")) }
     public var json: JSONValue { .object(["token": .string(token)]) }
 }
 
 extension JWEResponse {
-    public init(json: JSONValue) throws(KBSFailure) {
+    public init(json: JSONValue) throws(KBSProtocolError) {
         let f = try MessageFields(json)
         self.init(protected: try f.string("protected"), encryptedKey: try f.string("encrypted_key"), iv: try f.string("iv"),
                   ciphertext: try f.string("ciphertext"), tag: try f.string("tag"))

@@ -1,4 +1,3 @@
-import CofferVerifier
 import CofferJSON
 
 /// The RCAR messages of the Trustee KBS protocol, version 0.4.0 (trustee
@@ -69,9 +68,16 @@ public struct CompositeEvidence: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey { case primaryEvidence = "primary_evidence", additionalEvidence = "additional_evidence" }
 }
 
+/// `init-data`: the document (`format` `toml` or `json`) whose digest the host set as the TEE's
+/// init-data field at launch.
 public struct InitData: Codable, Sendable, Equatable {
     public var format: String
     public var body: String
+
+    public init(format: String, body: String) {
+        self.format = format
+        self.body = body
+    }
 }
 
 /// Step 3, `POST /kbs/v0/attest`.
@@ -111,16 +117,8 @@ public struct ErrorInformation: Codable, Sendable, Equatable {
     }
 }
 
-/// The TEE types Coffer's KBS evaluates, by their `kbs-types` names.
+/// The TEE types Coffer's KBS evaluates, by their `kbs-types` names (the verifier's `TEEType`
+/// for each is CofferKBS's `teeType`: the protocol module does not link the verifier).
 public enum KBSTee: String, Sendable, Codable, CaseIterable {
     case sgx, tdx, snp, sample
-
-    public var teeType: TEEType {
-        switch self {
-        case .sgx: .sgx
-        case .tdx: .tdx
-        case .snp: .snp
-        case .sample: .sample
-        }
-    }
 }
