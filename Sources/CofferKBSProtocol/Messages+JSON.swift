@@ -118,6 +118,22 @@ extension JWEResponse {
 }
 
 extension ErrorInformation {
+    /// The error body a client reads from a refused request; `denial` only when a policy refused.
+    public init(json: JSONValue) throws(KBSProtocolError) {
+        let f = try MessageFields(json)
+        var denial: Denial?
+        if let value = f.optional("denial") {
+            let d = try MessageFields(value, path: "denial")
+            var actual: String?
+            if let member = d.optional("actual") {
+                guard case .string(let text) = member else { throw KBSProtocolError("wrong type at \"denial.actual\": expected a string") }
+                actual = text
+            }
+            denial = Denial(claim: try d.string("claim"), expected: try d.string("expected"), actual: actual, reason: try d.string("reason"))
+        }
+        self.init(type: try f.string("type"), detail: try f.string("detail"), denial: denial)
+    }
+
     public var json: JSONValue {
         var members: [String: JSONValue] = ["type": .string(type), "detail": .string(detail)]
         if let denial {

@@ -1,8 +1,9 @@
-@testable import CofferKBS
+import CofferKBSProtocol
 import CofferCore
 import Testing
 import CofferJSON
 
+/// The binding a client computes and the broker checks (the protocol module's, Foundation-free).
 @Suite struct ReportDataBindingTests {
     let runtimeData = RuntimeData(nonce: "bm9uY2U=", teePubkey: .ec(crv: "P-256", alg: "ECDH-ES+A256KW", x: "x1", y: "y1"))
 
@@ -36,12 +37,5 @@ import CofferJSON
             #expect(denial.claim == "report_data")
         }
         #expect(ReportDataBinding.check(reportData: digest, runtimeData: runtimeData, additionalEvidence: "x", hash: .sha384) != nil)
-    }
-
-    @Test func selectsSHA384WhenOfferedAndRefusesUnknownLists() {
-        #expect(BindingHash.select(from: nil) == .sha384)
-        #expect(BindingHash.select(from: .object([KBSProtocol.supportedHashAlgorithmsKey: .array([.string("sha256"), .string("sha384")])])) == .sha384)
-        #expect(BindingHash.select(from: .object([KBSProtocol.supportedHashAlgorithmsKey: .array([.string("SHA256")])])) == .sha256)
-        #expect(BindingHash.select(from: .object([KBSProtocol.supportedHashAlgorithmsKey: .array([.string("md5")])])) == nil)
     }
 }
