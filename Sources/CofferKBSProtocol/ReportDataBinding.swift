@@ -1,3 +1,4 @@
+import CofferCore
 import CofferJSON
 
 /// The report-data binding as guest-components' `rcar_client.rs` computes it: the hash of the
@@ -27,16 +28,10 @@ public enum ReportDataBinding {
         guard reportData.count >= digest.count, Array(reportData.prefix(digest.count)) == digest,
               reportData.dropFirst(digest.count).allSatisfy({ $0 == 0 }) else {
             return Denial(claim: "report_data",
-                          expected: "the \(hash.rawValue) of the runtime-data (nonce and tee-pubkey), zero-padded: \(hexString(digest))",
-                          actual: hexString(reportData),
+                          expected: "the \(hash.rawValue) of the runtime-data (nonce and tee-pubkey), zero-padded: \(Hex.encode(digest))",
+                          actual: Hex.encode(reportData),
                           reason: "the evidence does not bind this session's nonce and TEE public key")
         }
         return nil
-    }
-
-    /// Lower-case hex, as denials and claims print digests.
-    package static func hexString(_ bytes: [UInt8]) -> String {
-        let digits = Array("0123456789abcdef")
-        return String(bytes.flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 0xF)]] })
     }
 }

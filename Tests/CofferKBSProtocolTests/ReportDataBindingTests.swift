@@ -34,7 +34,8 @@ import CofferJSON
                                   (digest, runtimeData, .sha512), (Array(digest.prefix(40)), runtimeData, .sha384),
                                   (digest + [1] + [UInt8](repeating: 0, count: 15), runtimeData, .sha384)] {
             let denial = try #require(ReportDataBinding.check(reportData: data, runtimeData: rd, additionalEvidence: "", hash: hash))
-            #expect(denial.claim == "report_data")
+            #expect(denial.claim == "report_data" && denial.actual == Hex.encode(data))
+            #expect(denial.expected.hasSuffix(Hex.encode(ReportDataBinding.expected(runtimeData: rd, additionalEvidence: "", hash: hash))))
         }
         #expect(ReportDataBinding.check(reportData: digest, runtimeData: runtimeData, additionalEvidence: "x", hash: .sha384) != nil)
     }

@@ -1,3 +1,4 @@
+import CofferCore
 import CofferVerifier
 import CofferJSON
 import CofferKBSProtocol
@@ -49,7 +50,7 @@ public enum InitDataBinding {
         var expected = try digest(initData)
         if expected.count > length { expected = Array(expected.prefix(length)) }
         expected += [UInt8](repeating: 0, count: length - expected.count)
-        let hex = ReportDataBinding.hexString(expected)
+        let hex = Hex.encode(expected)
         let actual = claims.measurements[claim]?.lowercased()
         guard actual == hex else {
             return Denial(claim: claim, expected: hex, actual: actual ?? "absent",
