@@ -122,7 +122,13 @@ import Testing
     }
 
     @Test func unknownFramesAndFramesForTheHostAreRefused() throws {
-        for frame in [Frame(FrameKind(rawValue: 0x7F)), Ready(bootNanoseconds: 1, modulesLoaded: 0).frame, ProcessStarted(.main, pid: 1).frame] {
+        // The relay's answers and sample evidence are not acted on before the agent asks for them
+        // (it does not yet), and a guest-to-host request coming from the host is refused too.
+        let relayed = [
+            BrokerResponse(id: 1, status: 200, body: Array("{}".utf8)).frame, SampleEvidenceResponse(evidence: [1]).frame,
+            BrokerRequest(id: 1, method: .get, path: "/kbs/v0/auth").frame,
+        ]
+        for frame in [Frame(FrameKind(rawValue: 0x7F)), Ready(bootNanoseconds: 1, modulesLoaded: 0).frame, ProcessStarted(.main, pid: 1).frame] + relayed {
             var harness = try Harness()
             defer { harness.close() }
             let failure = try #require(throws: AgentFailure.self) { try harness.loop.handle(frame) }
