@@ -14,11 +14,12 @@ struct VolumeCommand: ParsableCommand {
 
     struct Create: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Create an empty volume; the guest formats it on first use with the key from the broker.",
+            abstract: "Create an empty volume disk for a guest to format on first use with the key from the broker.",
             discussion: """
                 The key is a broker resource of 96 random bytes (32 for dm-integrity's HMAC-SHA-256, then 64 for \
-                dm-crypt's aes-xts-plain64), e.g. `head -c 96 /dev/urandom > key && coffer kbs admin set-resource \
-                default/volume/data key`. The host never sees it.
+                dm-crypt's aes-xts-plain64), e.g. `head -c 96 /dev/urandom > key && coffer kbs admin put-resource \
+                --url URL --key ADMIN.pem --resource default/volume/data --file key`. The host never sees it. Not yet attachable: `coffer run -v` (the guest \
+                opening it after attestation) is still to come, so today this only prepares the disk.
                 """)
         @OptionGroup var storeOptions: StoreOptions
         @Argument(help: "The volume's name (lower-case letters, digits, '.', '_', '-').") var name: String
