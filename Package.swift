@@ -44,8 +44,10 @@ let package = Package(
         .target(name: "CofferWire", dependencies: ["CofferCore", "CofferJSON"]),
         .target(name: "CCofferSys"),
         .target(name: "CofferSys", dependencies: ["CofferCore", "CCofferSys"]),
-        .target(name: "CofferAgent", dependencies: ["CofferCore", "CofferWire", "CofferSys"]),
         .target(name: "CofferExt4", dependencies: ["CofferCore"]),
+        // The agent is the broker's client (decision 0022): it links the protocol module and
+        // swift-crypto (decision 0021 measured the cost), and formats volumes itself (0027).
+        .target(name: "CofferAgent", dependencies: ["CofferCore", "CofferWire", "CofferSys", "CofferKBSProtocol", "CofferExt4", crypto]),
         // PID 1 of the guest; `make agent` links it fully static (see docs/host-guest-protocol.md).
         .executableTarget(name: "coffer-agent", dependencies: ["CofferAgent"]),
 
@@ -105,7 +107,8 @@ let package = Package(
         .testTarget(name: "CofferJSONTests", dependencies: ["CofferJSON"]),
         .testTarget(name: "CofferImageTests", dependencies: ["CofferImage", "CofferWire", "CofferCore", "CofferTestSupport"]),
         .testTarget(name: "CofferWireTests", dependencies: ["CofferWire", "CofferCore"]),
-        .testTarget(name: "CofferAgentTests", dependencies: ["CofferAgent"]),
+        // CofferKBS: the hostile-relay tests run the real broker on loopback against the agent's client.
+        .testTarget(name: "CofferAgentTests", dependencies: ["CofferAgent", "CofferKBS", "CofferKBSProtocol", "CofferJSON", "CofferCore", "CofferTestSupport", crypto]),
         .testTarget(name: "CofferExt4Tests", dependencies: ["CofferExt4", "CofferTestSupport"]),
         // CofferKBS only for the interoperability test (the broker's encrypt side, the protocol's decrypt side).
         .testTarget(name: "CofferKBSProtocolTests", dependencies: ["CofferKBSProtocol", "CofferKBS", "CofferJSON", "CofferCore", "CofferTestSupport", crypto]),

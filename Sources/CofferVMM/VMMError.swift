@@ -53,7 +53,8 @@ public enum VMMError: Error, Sendable, CustomStringConvertible, CofferErrorConve
         case .agentFailure(let failure):
             switch failure.reason {
             case .integrity: "integrity error in the guest: \(failure.message)"
-            case .root, .network, .baseFileSystems, .modules, .channel, .commandLine, .execPolicy, .workload, .overlay, .workloadFileSystems, .initData:
+            case .root, .network, .baseFileSystems, .modules, .channel, .commandLine, .execPolicy, .workload, .overlay, .workloadFileSystems, .initData,
+                 .broker, .secrets, .volume:
                 "the guest's start-up failed \(failure.reason.startupStep ?? "") (reason \(failure.reason.name)): \(failure.message)"
             case .start: "the guest could not start \(failure.id.rawValue > 1 ? "the program" : "the workload"): \(failure.message)"
             case .protocolViolation: "the guest refused the launcher's request: \(failure.message)"

@@ -9,7 +9,8 @@ public struct AgentFailure: WireMessage, Error, CustomStringConvertible {
 
     /// Why. Codes 1–7 keep the meaning they had in protocol version 2 (`root` is narrower: it
     /// no longer covers the steps 8–15 name); 8–15 are the agent's start-up steps, added in
-    /// version 3, one code per step so the host can say which one failed.
+    /// version 3, one code per step so the host can say which one failed; 17–19 are provisioning's
+    /// steps, added in version 4.
     public enum Reason: UInt8, Sendable, CaseIterable {
         /// The dm-verity root could not be opened: its `coffer.verity` parameter, the disks, the
         /// verity device, or the EROFS on it.
@@ -47,6 +48,14 @@ public struct AgentFailure: WireMessage, Error, CustomStringConvertible {
         /// The init-data the host handed over is not the measured one (`coffer.initdata`), or
         /// the measured digest does not parse, or the host sent none before the workload.
         case initData = 16
+        /// Provisioning (decision 0022, protocol version 4): the broker could not be reached
+        /// through the host's relay, refused the attestation or a resource (the message carries its
+        /// reason: claim, expected, actual), or an answer did not verify as the broker's.
+        case broker = 17
+        /// A secret the broker released could not be placed under /run/secrets.
+        case secrets = 18
+        /// An encrypted volume could not be found, opened, formatted or mounted.
+        case volume = 19
 
         /// The name `coffer ps` and the `failure` text show.
         public var name: String {
@@ -67,6 +76,9 @@ public struct AgentFailure: WireMessage, Error, CustomStringConvertible {
             case .overlay: "overlay"
             case .workloadFileSystems: "workload-filesystems"
             case .initData: "init-data"
+            case .broker: "broker"
+            case .secrets: "secrets"
+            case .volume: "volume"
             }
         }
 
@@ -85,6 +97,9 @@ public struct AgentFailure: WireMessage, Error, CustomStringConvertible {
             case .workloadFileSystems: "mounting /tmp, /dev/pts and /dev/shm"
             case .initData: "checking the launch's init-data"
             case .network: "setting up the network"
+            case .broker: "attesting to the key broker"
+            case .secrets: "placing the secrets"
+            case .volume: "opening the encrypted volumes"
             case .start, .integrity, .protocolViolation, .denied, .vm: nil
             }
         }

@@ -9,7 +9,7 @@ public struct Ready: WireMessage {
     public static let kind = FrameKind.ready
     /// 2: process ids on every process message, stdin, signals, tty, exec. 3: a `failure` reason
     /// per start-up step (8–15), which a version-2 launcher would refuse as unknown.
-    public static let protocolVersion: UInt16 = 3
+    public static let protocolVersion: UInt16 = 4
 
     public var version: UInt16
     public var bootNanoseconds: UInt64

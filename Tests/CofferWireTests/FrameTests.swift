@@ -51,8 +51,8 @@ import Testing
         let good = Ready(bootNanoseconds: 1, modulesLoaded: 2).frame
         #expect(throws: WireError.self) { try Ready(Frame(.ready, Array(good.payload.dropLast()))) }
         #expect(throws: WireError.self) { try Ready(Frame(.ready, good.payload + [0])) }
-        #expect(good.payload.prefix(2) == [0, 3])  // protocol version 3
-        #expect(throws: WireError.versionMismatch(peer: 2, ours: 3)) { try Ready(Frame(.ready, [0, 2] + good.payload.dropFirst(2))) }
+        #expect(good.payload.prefix(2) == [0, 4])  // protocol version 4
+        #expect(throws: WireError.versionMismatch(peer: 2, ours: 4)) { try Ready(Frame(.ready, [0, 2] + good.payload.dropFirst(2))) }
         #expect(throws: WireError.unexpected(kind: FrameKind(rawValue: 0x39), expected: .ready)) {
             try Ready(Frame(FrameKind(rawValue: 0x39), good.payload))
         }

@@ -1,4 +1,4 @@
-import CofferWire
+import CofferKBSProtocol
 import Testing
 
 /// The launch configuration both sides rely on: its canonical form (it feeds the init-data digest,
@@ -41,9 +41,9 @@ import Testing
         (with { $0.secrets[0].path = "/run/secrets/a//b" }, "absolute and plain"),
         (with { $0.secrets[0].path = "/run/secrets" }, "not under /run/secrets/"),
         (with { $0.secrets.append($0.secrets[0]) }, "two secrets go to"),
-        (with { $0.secrets[0].resource = "kbs://host/a/b/c" }, "not kbs:///REPO/TYPE/TAG"),
-        (with { $0.secrets[0].resource = "kbs:///a/b" }, "not kbs:///REPO/TYPE/TAG"),
-        (with { $0.secrets[0].resource = "kbs:///a/../c" }, "not kbs:///REPO/TYPE/TAG"),
+        (with { $0.secrets[0].resource = "kbs://host/a/b/c" }, "resource"),
+        (with { $0.secrets[0].resource = "kbs:///a/b" }, "resource"),
+        (with { $0.secrets[0].resource = "kbs:///a/../c" }, "resource"),
         (with { $0.volumes[0].path = "/" }, "absolute and plain"),
         (with { $0.volumes[0].path = "/proc/x" }, "inside /proc"),
         (with { $0.volumes[0].path = "/run/secrets/v" }, "inside /run"),

@@ -121,18 +121,25 @@ public struct LaunchConfiguration: Sendable, Equatable {
         }
     }
 
-    /// `kbs:///repo/type/tag` as Confidential Containers writes resource URIs (the host part is
-    /// ignored there; Coffer requires it empty so one resource has one spelling).
+    /// `kbs:///repo/type/tag`, by the one resource URI parser (`ResourceURI`, which the broker's
+    /// route also uses): Coffer requires the authority empty so one resource has one spelling.
     static func checkResource(_ uri: String) throws(LaunchConfigurationError) {
-        let prefix = "kbs:///"
-        let parts = uri.hasPrefix(prefix) ? uri.dropFirst(prefix.count).split(separator: "/", omittingEmptySubsequences: false) : []
-        let plain = parts.allSatisfy { part in
-            !part.isEmpty && part != "." && part != ".." && part.utf8.count <= 128
-                && part.utf8.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 | 0x20 >= 0x61 && $0 | 0x20 <= 0x7A) || $0 == 0x2E || $0 == 0x5F || $0 == 0x2D }
-        }
-        guard parts.count == 3, plain else {
-            throw .invalid("resource \(uri.prefix(80)) is not kbs:///REPO/TYPE/TAG (letters, digits, '.', '_', '-')")
-        }
+        do { _ = try ResourceURI(parsing: uri) } catch { throw .invalid("\(error)") }
+    }
+}
+
+extension LaunchConfiguration {
+    /// The configuration an init-data document carries under `[data] "coffer.json"`, or nil when
+    /// it carries none (a document of CoCo's entries only). Read strictly, then validated.
+    public init?(initData document: InitDataDocument) throws(LaunchConfigurationError) {
+        guard let text = document[Self.initDataKey] else { return nil }
+        try self.init(parsing: text)
+    }
+
+    /// The init-data document for this configuration (sha384, Coffer's fixed layout): what the
+    /// launcher measures and hands the guest.
+    public func initDataDocument() throws -> InitDataDocument {
+        try InitDataDocument(algorithm: .sha384, data: [(key: Self.initDataKey, value: serialized)])
     }
 }
 
