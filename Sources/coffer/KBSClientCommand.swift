@@ -3,6 +3,7 @@ import CofferCore
 import CofferEvidence
 import CofferImage
 import CofferKBS
+import CofferKBSProtocol
 import Crypto
 import Foundation
 import CofferJSON
@@ -38,6 +39,8 @@ struct KBSClientCommand: ParsableCommand {
                 let client = try KBSClient(baseURL: url, trustedCertificatePEM: try cacert.map { try readPEM($0, "--cacert") })
                 let make = try evidenceMaker()
                 let (tee, resource) = (self.tee, self.resource)
+                let path: ResourceURI
+                do { path = try ResourceURI(path: resource) } catch { throw CofferError(.invalidInput, "--resource: \(error)") }
                 var expectedKey: P256.Signing.PublicKey?
                 if let kbsKey {
                     guard let k = try? P256.Signing.PublicKey(pemRepresentation: try readPEM(kbsKey, "--kbs-key")) else {
@@ -56,8 +59,12 @@ struct KBSClientCommand: ParsableCommand {
                     do {
                         let (plaintext, reply) = try await client.resource(resource, session: handshake.session, key: key)
                         if let verifyKey {
-                            guard KeyBroker.verifyBodySignature(reply.header(KBSServer.signatureHeader.rawName) ?? "", body: Array(reply.body), key: verifyKey) else {
-                                throw CofferError(.integrity, "the response is not signed by the KBS key in --kbs-key: refusing it")
+                            // Version 2: this body, for this path and this run's key (decision 0022 §5).
+                            do {
+                                try ResourceSignature.verify(reply.header(ResourceSignature.header) ?? "", body: Array(reply.body),
+                                                             resource: path, teePubkey: key.publicKey, key: verifyKey)
+                            } catch {
+                                throw CofferError(.integrity, "\(error) (--kbs-key): refusing it")
                             }
                         }
                         return plaintext
