@@ -32,6 +32,8 @@ struct KBSClientCommand: ParsableCommand {
         @Option(help: "TEE key: ec (P-256, ECDH-ES+A256KW) or RSA-OAEP-256, RSA-OAEP, RSA1_5.") var keyType: String = "ec"
         @Option(help: "Verify the response signature with this KBS public key (P-256 PEM).") var kbsKey: String?
         @Option(help: "Trust only this TLS certificate (PEM), e.g. the KBS's $COFFER_HOME/kbs/tls.crt.") var cacert: String?
+        @Option(help: "Present this init-data (TOML, e.g. from `coffer measure --format json`) at attest, as a guest launched with it does.")
+        var initData: String?
 
         func run() throws {
             try reportingErrors {
@@ -49,9 +51,10 @@ struct KBSClientCommand: ParsableCommand {
                     expectedKey = k
                 }
                 let verifyKey = expectedKey
+                let presented = try initData.map { InitData(format: "toml", body: String(decoding: try FileSystem.read($0), as: UTF8.self)) }
                 let secret = try blocking { () -> [UInt8] in
                     let handshake: KBSClient.Handshake
-                    do { handshake = try await client.handshake(tee: tee, key: key, evidence: make) } catch let error as KBSClientError {
+                    do { handshake = try await client.handshake(tee: tee, key: key, initData: presented, evidence: make) } catch let error as KBSClientError {
                         if let session = error.session { FileHandle.standardError.write(Data("session \(session)\n".utf8)) }
                         throw CofferError(.denied, error.description)
                     }
