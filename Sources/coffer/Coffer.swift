@@ -13,7 +13,7 @@ struct Coffer: ParsableCommand {
             BuildCommand.self, ImagesCommand.self, InspectCommand.self, RemoveImageCommand.self,
             VerifyCommand.self, KeyCommand.self, AttestCommand.self, SetupCommand.self, RunCommand.self,
             StartCommand.self, ExecCommand.self, PsCommand.self, LogsCommand.self, StopCommand.self, KillCommand.self,
-            RemoveVMCommand.self, TCBCommand.self, MonitorCommand.self, KBSCommand.self, VolumeCommand.self, KernelCommand.self,
+            RemoveVMCommand.self, TCBCommand.self, MeasureCommand.self, MonitorCommand.self, KBSCommand.self, VolumeCommand.self, KernelCommand.self,
         ]
     )
 }

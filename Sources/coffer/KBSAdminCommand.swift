@@ -52,16 +52,55 @@ struct KBSAdmin: ParsableCommand {
     }
 
     struct SetPolicy: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "set-policy", abstract: "Replace the attestation or resource policy (JSON file).")
+        static let configuration = CommandConfiguration(
+            commandName: "set-policy", abstract: "Replace the attestation or resource policy, or both (JSON file).",
+            discussion: """
+                With --kind, the file is that policy. Without it, the file is {"attestation": POLICY, "resource": POLICY} \
+                (either or both, as `coffer measure --format policy` prints): both are checked here before either is sent.
+                """)
         enum Kind: String, ExpressibleByArgument { case attestation, resource }
         @OptionGroup var connection: Connection
-        @Option(help: "attestation or resource") var kind: Kind
+        @Option(help: "attestation or resource; omit for a file holding both.") var kind: Kind?
         @Option(help: "Policy JSON file (see docs/kbs-protocol.md).") var file: String
         func run() throws {
             try reportingErrors {
-                _ = try connection.send("POST", "/kbs/v0/\(kind.rawValue)-policy", body: try FileSystem.read(file))
-                print("\(kind.rawValue) policy set")
+                let bytes = try FileSystem.read(file)
+                for (kind, body) in try Self.parts(bytes, kind: kind, file: file) {
+                    _ = try connection.send("POST", "/kbs/v0/\(kind.rawValue)-policy", body: body)
+                    print("\(kind.rawValue) policy set")
+                }
             }
+        }
+
+        /// The policies to send, in order: the file as `kind`, or each member of a combined file,
+        /// checked as the broker will check it (so a combined file is applied whole or not at all,
+        /// barring the broker failing between the two calls).
+        static func parts(_ bytes: Data, kind: Kind?, file: String) throws(CofferError) -> [(Kind, Data)] {
+            if let kind { return [(kind, bytes)] }
+            guard let value = try? JSONValue.parse(Array(bytes)), let members = value.objectValue else {
+                throw CofferError(.invalidInput, "\(file): not a JSON object; without --kind give {\"attestation\": …, \"resource\": …}")
+            }
+            if let unknown = members.keys.first(where: { $0 != "attestation" && $0 != "resource" }) {
+                throw CofferError(.invalidInput, "\(file): unknown member \(unknown.prefix(64)); without --kind only attestation and resource are read")
+            }
+            var parts: [(Kind, Data)] = []
+            for kind in [Kind.attestation, .resource] {
+                guard let member = value[kind.rawValue] else { continue }
+                let body = Data(CanonicalJSON.serialize(member))
+                let invalid: String?
+                do {
+                    switch kind {
+                    case .attestation: invalid = try JSONDecoder().decode(AttestationPolicy.self, from: body).invalidEntry()
+                    case .resource: invalid = try JSONDecoder().decode(ResourcePolicy.self, from: body).invalidEntry()
+                    }
+                } catch {
+                    throw CofferError(.invalidInput, "\(file): \(kind.rawValue) is not a \(kind.rawValue) policy (see docs/kbs-protocol.md)")
+                }
+                if let invalid { throw CofferError(.invalidInput, "\(file): \(kind.rawValue) policy refused: \(invalid)") }
+                parts.append((kind, body))
+            }
+            guard !parts.isEmpty else { throw CofferError(.invalidInput, "\(file): names neither an attestation nor a resource policy") }
+            return parts
         }
     }
 

@@ -3,6 +3,7 @@ import CofferCore
 import CofferEvidence
 import CofferImage
 import CofferKBS
+import CofferKBSProtocol
 import Crypto
 import Foundation
 import CofferJSON
@@ -31,6 +32,8 @@ struct KBSClientCommand: ParsableCommand {
         @Option(help: "TEE key: ec (P-256, ECDH-ES+A256KW) or RSA-OAEP-256, RSA-OAEP, RSA1_5.") var keyType: String = "ec"
         @Option(help: "Verify the response signature with this KBS public key (P-256 PEM).") var kbsKey: String?
         @Option(help: "Trust only this TLS certificate (PEM), e.g. the KBS's $COFFER_HOME/kbs/tls.crt.") var cacert: String?
+        @Option(help: "Present this init-data (TOML, e.g. from `coffer measure --format json`) at attest, as a guest launched with it does.")
+        var initData: String?
 
         func run() throws {
             try reportingErrors {
@@ -38,6 +41,8 @@ struct KBSClientCommand: ParsableCommand {
                 let client = try KBSClient(baseURL: url, trustedCertificatePEM: try cacert.map { try readPEM($0, "--cacert") })
                 let make = try evidenceMaker()
                 let (tee, resource) = (self.tee, self.resource)
+                let path: ResourceURI
+                do { path = try ResourceURI(path: resource) } catch { throw CofferError(.invalidInput, "--resource: \(error)") }
                 var expectedKey: P256.Signing.PublicKey?
                 if let kbsKey {
                     guard let k = try? P256.Signing.PublicKey(pemRepresentation: try readPEM(kbsKey, "--kbs-key")) else {
@@ -46,9 +51,10 @@ struct KBSClientCommand: ParsableCommand {
                     expectedKey = k
                 }
                 let verifyKey = expectedKey
+                let presented = try initData.map { InitData(format: "toml", body: String(decoding: try FileSystem.read($0), as: UTF8.self)) }
                 let secret = try blocking { () -> [UInt8] in
                     let handshake: KBSClient.Handshake
-                    do { handshake = try await client.handshake(tee: tee, key: key, evidence: make) } catch let error as KBSClientError {
+                    do { handshake = try await client.handshake(tee: tee, key: key, initData: presented, evidence: make) } catch let error as KBSClientError {
                         if let session = error.session { FileHandle.standardError.write(Data("session \(session)\n".utf8)) }
                         throw CofferError(.denied, error.description)
                     }
@@ -56,8 +62,12 @@ struct KBSClientCommand: ParsableCommand {
                     do {
                         let (plaintext, reply) = try await client.resource(resource, session: handshake.session, key: key)
                         if let verifyKey {
-                            guard KeyBroker.verifyBodySignature(reply.header(KBSServer.signatureHeader.rawName) ?? "", body: Array(reply.body), key: verifyKey) else {
-                                throw CofferError(.integrity, "the response is not signed by the KBS key in --kbs-key: refusing it")
+                            // Version 2: this body, for this path and this run's key (decision 0022 §5).
+                            do {
+                                try ResourceSignature.verify(reply.header(ResourceSignature.header) ?? "", body: Array(reply.body),
+                                                             resource: path, teePubkey: key.publicKey, key: verifyKey)
+                            } catch {
+                                throw CofferError(.integrity, "\(error) (--kbs-key): refusing it")
                             }
                         }
                         return plaintext

@@ -143,6 +143,7 @@ struct KBSExplain: ParsableCommand {
                 lines += ["claim   \(denial.claim)", "expected \(denial.expected)"]
                 if let actual = denial.actual { lines.append("actual  \(actual)") }
             }
+            if let image = decision.imageID { lines.append("image   \(image) (image_id, from the bound init-data)") }
             if !decision.claimsDigest.isEmpty { lines.append("claims  sha256:\(decision.claimsDigest)") }
             lines += warnings.map { "warning \($0)" }
             print(lines.joined(separator: "\n"))

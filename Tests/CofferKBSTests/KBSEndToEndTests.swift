@@ -32,12 +32,25 @@ import CofferJSON
         #expect(secret == Array("the-disk-key".utf8))
         let pem = String(decoding: try await server.client.send("GET", "/kbs/v0/signing-key").body, as: UTF8.self)
         let kbsKey = try P256.Signing.PublicKey(pemRepresentation: pem)
-        let signature = try #require(reply.header(KBSServer.signatureHeader.rawName))
-        #expect(KeyBroker.verifyBodySignature(signature, body: Array(reply.body), key: kbsKey))
-        #expect(!KeyBroker.verifyBodySignature(signature, body: Array(reply.body) + [0x20], key: kbsKey))
+        // Version 2 (decision 0022 §5): the broker signed this body for this path and this key;
+        // the same header refuses another path, another tee-pubkey, another body, another signer.
+        let signature = try #require(reply.header(ResourceSignature.header))
+        let body = Array(reply.body), path = try ResourceURI(path: "default/key/disk")
+        try ResourceSignature.verify(signature, body: body, resource: path, teePubkey: key.publicKey, key: kbsKey)
+        let refusals: [(String, [UInt8], ResourceURI, TeePubKey, P256.Signing.PublicKey)] = [
+            ("another path", body, try ResourceURI(path: "default/key/other"), key.publicKey, kbsKey),
+            ("another tee-pubkey", body, path, TEEKeyPair.ec().publicKey, kbsKey),
+            ("another body", body + [0x20], path, key.publicKey, kbsKey),
+            ("another signer", body, path, key.publicKey, P256.Signing.PrivateKey().publicKey),
+        ]
+        for (name, b, p, k, signer) in refusals {
+            #expect(throws: KBSProtocolError.self, "\(name)") { try ResourceSignature.verify(signature, body: b, resource: p, teePubkey: k, key: signer) }
+        }
         // The token works without the cookie.
         let byToken = try await server.client.send("GET", "/kbs/v0/resource/default/key/disk", headers: ["Authorization": "Bearer \(handshake.token)"])
         #expect(byToken.status == 200)
+        try ResourceSignature.verify(byToken.header(ResourceSignature.header) ?? "", body: Array(byToken.body), resource: path,
+                                     teePubkey: key.publicKey, key: kbsKey)
         #expect(try key.decrypt(JSONDecoder().decode(JWEResponse.self, from: byToken.body)) == Array("the-disk-key".utf8))
         // The audit log records it, and explain reads the last decision of the session.
         await server.client.shutdown()
@@ -85,6 +98,12 @@ import CofferJSON
                                                               "--cacert", server.certificatePath])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout == "cli-secret")
+        // Another broker key in --kbs-key: the v2 signature does not verify, nothing is printed.
+        let stranger = try server.home.write("stranger.pub", P256.Signing.PrivateKey().publicKey.pemRepresentation)
+        let refused = try run(Repository.executable("coffer"), ["kbs", "client", "attest-and-get", "--url", server.url, "--home", server.home.path + "/client",
+                                                               "--launcher-key", launcher, "--measurement", Hex.encode(Self.measurement),
+                                                               "--resource", "default/key/disk", "--kbs-key", stranger, "--cacert", server.certificatePath])
+        #expect(refused.status != 0 && refused.stdout.isEmpty && refused.stderr.contains("not signed by the broker"), "\(refused.stderr)")
     }
 
     @Test func tlsIsRealAndPlainHTTPIsLoopbackOnly() async throws {

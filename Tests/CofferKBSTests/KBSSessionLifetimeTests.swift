@@ -25,7 +25,7 @@ import Testing
         let evidence = try SampleAttester(launcherKey: launcher, measurement: [1]).evidence(runtimeData: runtime, hash: .sha384)
         _ = try await kbs.attest(session: session, KBSAttestation(runtimeData: runtime, teeEvidence: evidence), now: now.addingTimeInterval(1))
         let path = try ResourceURI(path: "default/key/disk")
-        #expect(try key.decrypt(try await kbs.resource(path, credential: .session(session), now: now.addingTimeInterval(9.9))) == Array("s3cret".utf8))
+        #expect(try key.decrypt(try await kbs.resource(path, credential: .session(session), now: now.addingTimeInterval(9.9)).jwe) == Array("s3cret".utf8))
         let late = await #expect(throws: KBSFailure.self) { try await kbs.resource(path, credential: .session(session), now: now.addingTimeInterval(10)) }
         #expect(late?.status == 401 && late?.detail.contains("expired") == true)
     }

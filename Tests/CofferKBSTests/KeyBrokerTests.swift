@@ -37,8 +37,8 @@ import CofferJSON
         let key = TEEKeyPair.ec()
         let token = try await kbs.attest(session: session, try attestation(challenge, key: key), now: now)
         let path = try ResourceURI(path: "default/key/disk")
-        #expect(try key.decrypt(try await kbs.resource(path, credential: .session(session), now: now)) == Array("s3cret".utf8))
-        #expect(try key.decrypt(try await kbs.resource(path, credential: .token(token), now: now)) == Array("s3cret".utf8))
+        #expect(try key.decrypt(try await kbs.resource(path, credential: .session(session), now: now).jwe) == Array("s3cret".utf8))
+        #expect(try key.decrypt(try await kbs.resource(path, credential: .token(token), now: now).jwe) == Array("s3cret".utf8))
         await #expect(throws: KBSFailure.self) { try await kbs.resource(path, credential: .token(token), now: now.addingTimeInterval(3600)) }
         let missing = try ResourceURI(path: "default/key/none")
         await #expect { try await kbs.resource(missing, credential: .session(session), now: now) } throws: { ($0 as? KBSFailure)?.status == 404 }

@@ -78,6 +78,34 @@ import Testing
         await store.close()
     }
 
+    /// A store made before decision 0030 (audit without `image_id`) gains the column on open: its
+    /// old rows read back without an image, new rows keep theirs.
+    @Test func anOlderAuditTableGainsTheImageColumn() async throws {
+        let dir = try TemporaryDirectory("kbs-store")
+        let home = KBSHome(directory: dir.path + "/kbs")
+        try home.prepare()
+        let masterKey = try home.masterKey()
+        let old = try await SQLiteConnection.open(storage: .file(path: home.databasePath))
+        _ = try await old.query("""
+            CREATE TABLE audit (id INTEGER PRIMARY KEY AUTOINCREMENT, time REAL NOT NULL, session TEXT NOT NULL,
+              tee TEXT NOT NULL, claims_digest TEXT NOT NULL, action TEXT NOT NULL, allowed INTEGER NOT NULL,
+              reason TEXT NOT NULL, denial TEXT)
+            """)
+        _ = try await old.query("INSERT INTO audit (time, session, tee, claims_digest, action, allowed, reason) VALUES (1, 's', 'sample', 'd', 'attest', 1, 'old')")
+        try await old.close()
+        let image = "sha256:" + String(repeating: "ab", count: 32)
+        for _ in 0..<2 {  // the second open finds the column and adds nothing
+            let store = try await SQLiteStore.open(path: home.databasePath, masterKey: masterKey)
+            if try await store.decisions(session: "s", limit: 10).count == 1 {
+                try await store.record(Decision(time: Date(timeIntervalSince1970: 2), session: "s", tee: "sample", claimsDigest: "d",
+                                                action: "attest", allowed: true, reason: "new", imageID: image))
+            }
+            let rows = try await store.decisions(session: "s", limit: 10)
+            #expect(rows.map(\.reason) == ["new", "old"] && rows.map(\.imageID) == [image, nil])
+            await store.close()
+        }
+    }
+
     @Test func concurrentAuditRecordsAreAllDurableWhenTheirCallsReturn() async throws {
         let dir = try TemporaryDirectory("kbs-store")
         let home = KBSHome(directory: dir.path + "/kbs")

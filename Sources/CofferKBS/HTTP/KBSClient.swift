@@ -86,8 +86,8 @@ public struct KBSHandshake: Sendable {
 }
 
 extension KBSTransport {
-    /// auth → attest with evidence made by `evidence(runtimeData, hash)`.
-    public func handshake(tee: String, key: TEEKeyPair,
+    /// auth → attest with evidence made by `evidence(runtimeData, hash)`, presenting `initData` if given.
+    public func handshake(tee: String, key: TEEKeyPair, initData: InitData? = nil,
                           evidence: (RuntimeData, BindingHash) throws -> CompositeEvidence) async throws -> KBSHandshake {
         let request = KBSRequest(tee: tee, extraParams: .object([KBSProtocol.supportedHashAlgorithmsKey: .array([.string("sha256"), .string("sha384"), .string("sha512")])]))
         let auth = try await send("POST", "/kbs/v0/auth", body: Data(CanonicalJSON.serialize(request.json)), headers: [:])
@@ -95,7 +95,7 @@ extension KBSTransport {
         let challenge = try KBSChallenge(json: try JSONValue.parse(Array(auth.body)))
         let hash = challenge.extraParams[KBSProtocol.selectedHashAlgorithmKey]?.stringValue.flatMap { BindingHash(rawValue: $0.lowercased()) } ?? .sha384
         let runtime = RuntimeData(nonce: challenge.nonce, teePubkey: key.publicKey)
-        let attestation = KBSAttestation(runtimeData: runtime, teeEvidence: try evidence(runtime, hash))
+        let attestation = KBSAttestation(initData: initData, runtimeData: runtime, teeEvidence: try evidence(runtime, hash))
         let attest = try await send("POST", "/kbs/v0/attest", body: Data(CanonicalJSON.serialize(attestation.json)),
                                     headers: ["Cookie": "\(KBSProtocol.sessionCookie)=\(session)"])
         guard attest.status == 200 else { throw KBSClientError.reply("attest", attest, session: session) }

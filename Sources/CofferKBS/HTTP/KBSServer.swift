@@ -72,14 +72,15 @@ public struct KBSServer: Sendable {
         } else {
             credential = nil
         }
-        let jwe = try await broker.resource(path, credential: credential, now: Date())
-        let body = CanonicalJSON.serialize(jwe.json)
-        return Response(status: .ok, headers: [.contentType: "application/json", Self.signatureHeader: broker.signBody(body)],
+        let release = try await broker.resource(path, credential: credential, now: Date())
+        let body = CanonicalJSON.serialize(release.jwe.json)
+        let signature = try broker.signResource(body: body, path: path, teePubkey: release.teePubkey)
+        return Response(status: .ok, headers: [.contentType: "application/json", Self.signatureHeader: signature],
                         body: .init(byteBuffer: ByteBuffer(bytes: body)))
     }
 
-    /// The header carrying the KBS's ES256 signature over the response body (base64url r‖s).
-    public static let signatureHeader = HTTPField.Name("X-Coffer-KBS-Signature")!
+    /// The header carrying the broker's `ResourceSignature` (version 2; its name has one home there).
+    public static let signatureHeader = HTTPField.Name(ResourceSignature.header)!
 
     static func path(_ context: KBSRequestContext) throws(KBSFailure) -> ResourceURI {
         try ResourceURI(segments: context.parameters.get("repository") ?? "", context.parameters.get("type") ?? "", context.parameters.get("tag") ?? "")

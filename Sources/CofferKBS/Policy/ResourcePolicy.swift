@@ -7,9 +7,11 @@ public struct ResourceRule: Codable, Sendable, Equatable {
     public var tees: [String]?
     /// Claim name → accepted values; every listed claim must match.
     public var measurements: [String: [String]]?
-    /// Coffer image ids (full SHA-256 digests, 64 hex, `sha256:` optional) as the launcher binds
-    /// them: SNP and sample `host_data`, TDX `mr_config_id`, SGX `config_id`, zero-padded to the
-    /// field. Matched exactly (see `ImageID`); the admin API refuses any other form.
+    /// Coffer image ids (full SHA-256 digests, 64 hex, `sha256:` optional). Matched against the
+    /// `image_id` claim when the launch had init-data (its bound `coffer.json` names the image,
+    /// decision 0030), else as a launch without init-data binds them: SNP and sample `host_data`,
+    /// TDX `mr_config_id`, SGX `config_id`, zero-padded to the field. Matched exactly (see
+    /// `ImageID`); the admin API refuses any other form.
     public var imageIDs: [String]?
     /// `any_workload`: admit every workload that passed attestation. A rule must name
     /// `image_ids` or `measurements` or set this, visibly (decision 0019).
@@ -46,7 +48,15 @@ public struct ResourceRule: Codable, Sendable, Equatable {
                               actual: claims.measurements[name] ?? "absent", reason: "resource policy does not admit this workload")
             }
         }
-        if let imageIDs {
+        if let imageIDs, let image = claims.measurements[InitDataBinding.imageClaim] {
+            // The launch had init-data: its field holds the init-data digest, and the image id is
+            // the bound configuration's (set only after the digest checked).
+            let accepted = imageIDs.compactMap(ImageID.normalize)
+            guard let actual = ImageID.normalize(image), accepted.contains(actual) else {
+                return Denial(claim: InitDataBinding.imageClaim, expected: "an image id in [\(imageIDs.joined(separator: ", "))]", actual: image,
+                              reason: "resource policy does not admit this image")
+            }
+        } else if let imageIDs {
             let (claim, length) = InitDataBinding.field(for: claims.tee)
             let actual = claims.measurements[claim]?.lowercased() ?? ""
             // An entry that is not a full image id (a policy built without `validate`) matches nothing.

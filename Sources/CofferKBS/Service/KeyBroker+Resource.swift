@@ -10,8 +10,15 @@ extension KeyBroker {
         case token(String)
     }
 
+    /// A released resource: the JWE, and the attested tee-pubkey it is encrypted to (which the
+    /// response's `ResourceSignature` binds, so the answer cannot be replayed to another boot).
+    public struct Release: Sendable {
+        public var jwe: JWEResponse
+        public var teePubkey: TeePubKey
+    }
+
     /// `GET /resource/{repo}/{type}/{tag}`: the resource as a JWE to the attested tee-pubkey.
-    public func resource(_ path: ResourceURI, credential: Credential?, now: Date) async throws(KBSFailure) -> JWEResponse {
+    public func resource(_ path: ResourceURI, credential: Credential?, now: Date) async throws(KBSFailure) -> Release {
         let session: String, claims: Claims, key: TeePubKey, digest: String
         switch credential {
         case nil:
@@ -30,14 +37,14 @@ extension KeyBroker {
         do { policy = try await store.resourcePolicy() } catch { throw .unavailable("policy store unavailable") }
         if let denial = policy.evaluate(path: path.description, claims: claims) {
             await record(Decision(time: now, session: session, tee: claims.tee.rawValue, claimsDigest: digest,
-                                  action: action, allowed: false, reason: denial.description, denial: denial))
+                                  action: action, allowed: false, reason: denial.description, denial: denial, imageID: claims.imageID))
             throw .denied(denial)
         }
         let value: [UInt8]?
         do { value = try await store.resource(path.description) } catch { throw .unavailable("resource store unavailable") }
         guard let value else {
             await record(Decision(time: now, session: session, tee: claims.tee.rawValue, claimsDigest: digest,
-                                  action: action, allowed: false, reason: "no such resource"))
+                                  action: action, allowed: false, reason: "no such resource", imageID: claims.imageID))
             throw .notFound("resource \(path) does not exist")
         }
         let response: JWEResponse
@@ -45,23 +52,21 @@ extension KeyBroker {
         /// Security: fail closed — a release that cannot be audited does not happen.
         do {
             try await store.record(Decision(time: now, session: session, tee: claims.tee.rawValue, claimsDigest: digest,
-                                            action: action, allowed: true, reason: "allowed"))
+                                            action: action, allowed: true, reason: "allowed", imageID: claims.imageID))
         } catch {
             throw .unavailable("audit log unavailable; retry")
         }
-        return response
+        return Release(jwe: response, teePubkey: key)
     }
 
-    /// The signature header on resource responses: ES256 by the KBS key over the exact body,
-    /// base64url r‖s. A workload that measured the KBS public key rejects a relay's forgery.
-    public func signBody(_ body: [UInt8]) -> String {
-        guard let signature = try? signingKey.signature(for: body) else { return "" }
-        return Base64URL.encode(signature.rawRepresentation)
-    }
-
-    public static func verifyBodySignature(_ signature: String, body: [UInt8], key: P256.Signing.PublicKey) -> Bool {
-        guard let raw = Base64URL.decode(signature), let sig = try? P256.Signing.ECDSASignature(rawRepresentation: raw) else { return false }
-        return key.isValidSignature(sig, for: body)
+    /// The `ResourceSignature` (version 2) of a resource response: ES256 by the broker's key over
+    /// the body's digest, the path and the tee-pubkey the JWE is for. Security: a response the
+    /// broker cannot sign is not sent (a guest would refuse it anyway; an unsigned 200 would only
+    /// look like a relay's forgery).
+    func signResource(body: [UInt8], path: ResourceURI, teePubkey: TeePubKey) throws(KBSFailure) -> String {
+        do { return try ResourceSignature.sign(body: body, resource: path, teePubkey: teePubkey, key: signingKey) } catch {
+            throw .unavailable("the resource response could not be signed; retry")
+        }
     }
 
     /// The last decision recorded for a session (`coffer kbs explain`).

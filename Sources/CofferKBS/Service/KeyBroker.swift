@@ -60,7 +60,7 @@ public final class KeyBroker: Sendable {
             /// Security: fail closed — a success that cannot be audited is not granted.
             do {
                 try await store.record(Decision(time: now, session: id, tee: session.tee.rawValue, claimsDigest: digest,
-                                                action: "attest", allowed: true, reason: "allowed"))
+                                                action: "attest", allowed: true, reason: "allowed", imageID: claims.imageID))
             } catch {
                 throw Refusal(failure: .unavailable("audit log unavailable; retry"))
             }
@@ -69,12 +69,13 @@ public final class KeyBroker: Sendable {
         } catch {
             sessions.update(id, state: .refused)
             await audit(Decision(time: now, session: id, tee: session.tee.rawValue, claimsDigest: error.claimsDigest,
-                                 action: "attest", allowed: false, reason: error.failure.detail, denial: error.failure.denial))
+                                 action: "attest", allowed: false, reason: error.failure.detail, denial: error.failure.denial,
+                                 imageID: error.imageID))
             throw error.failure
         }
     }
 
-    struct Refusal: Error { var failure: KBSFailure; var claimsDigest: String = "" }
+    struct Refusal: Error { var failure: KBSFailure; var claimsDigest: String = ""; var imageID: String? = nil }
 
     private func evaluate(session: Session, nonce: String, _ attestation: KBSAttestation, now: Date) async throws(Refusal) -> Claims {
         /// Security: the nonce in runtime-data must be the one this session issued, so evidence
@@ -100,7 +101,7 @@ public final class KeyBroker: Sendable {
     static func appraise(input: EvidenceInput, initData: InitData?, policy: AttestationPolicy, configuration: KBSConfiguration, at time: Date) throws(Refusal) -> Claims {
         var trust = configuration.trust
         if !configuration.devMode { trust.sampleSigners = [] }
-        let claims: Claims
+        var claims: Claims
         /// The policy's SNP minimum TCB is the verifier's basis for UpToDate (decision 0020).
         switch Verifier.verify(evidence: input.bytes, collateral: input.collateral, at: time, trust: trust, snp: policy.snpVerificationOptions) {
         case .success(let verified): claims = verified
@@ -117,9 +118,13 @@ public final class KeyBroker: Sendable {
             let denial: Denial?
             do { denial = try InitDataBinding.check(initData, claims: claims) } catch { throw Refusal(failure: error, claimsDigest: digest(claims)) }
             if let denial { throw Refusal(failure: .attestationDenied(denial), claimsDigest: digest(claims)) }
+            /// Only now, bound: the launch configuration's image id joins the claims (decision 0030).
+            do { claims.measurements[InitDataBinding.imageClaim] = try InitDataBinding.imageID(initData) } catch {
+                throw Refusal(failure: error, claimsDigest: digest(claims))
+            }
         }
         if let denial = policy.evaluate(claims, devMode: configuration.devMode) {
-            throw Refusal(failure: .attestationDenied(denial), claimsDigest: digest(claims))
+            throw Refusal(failure: .attestationDenied(denial), claimsDigest: digest(claims), imageID: claims.imageID)
         }
         return claims
     }

@@ -13,8 +13,11 @@ public struct Decision: Codable, Sendable, Equatable {
     /// "allowed", or the failure/denial in words.
     public var reason: String
     public var denial: Denial?
+    /// The `image_id` claim the decision was made on (a launch with Coffer init-data), if any.
+    public var imageID: String?
 
-    public init(time: Date, session: String, tee: String, claimsDigest: String, action: String, allowed: Bool, reason: String, denial: Denial? = nil) {
+    public init(time: Date, session: String, tee: String, claimsDigest: String, action: String, allowed: Bool, reason: String, denial: Denial? = nil,
+                imageID: String? = nil) {
         self.time = time
         self.session = session
         self.tee = tee
@@ -23,9 +26,10 @@ public struct Decision: Codable, Sendable, Equatable {
         self.allowed = allowed
         self.reason = reason
         self.denial = denial
+        self.imageID = imageID
     }
 
-    enum CodingKeys: String, CodingKey { case time, session, tee, claimsDigest = "claims_digest", action, allowed, reason, denial }
+    enum CodingKeys: String, CodingKey { case time, session, tee, claimsDigest = "claims_digest", action, allowed, reason, denial, imageID = "image_id" }
 }
 
 /// Where the KBS keeps resources, policies and the audit log. Implementations: `MemoryStore`

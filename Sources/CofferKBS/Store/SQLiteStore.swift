@@ -36,6 +36,9 @@ public final class SQLiteStore: KBSStore {
             ] {
                 _ = try await connection.query(ddl)
             }
+            // Added with decision 0030: a store made before it gains the column (older rows: NULL).
+            let columns = try await connection.query("PRAGMA table_info(audit)").compactMap { $0.column("name")?.string }
+            if !columns.contains("image_id") { _ = try await connection.query("ALTER TABLE audit ADD COLUMN image_id TEXT") }
         } catch {
             try? await connection.close()
             throw error
@@ -133,20 +136,20 @@ public final class SQLiteStore: KBSStore {
     static func insert(_ decisions: [Decision], into connection: SQLiteConnection) async throws {
         guard !decisions.isEmpty else { return }
         var binds: [SQLiteData] = []
-        binds.reserveCapacity(decisions.count * 8)
+        binds.reserveCapacity(decisions.count * 9)
         for d in decisions {
             let denial = try d.denial.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) }
             binds += [.float(d.time.timeIntervalSince1970), .text(d.session), .text(d.tee), .text(d.claimsDigest), .text(d.action),
-                      .integer(d.allowed ? 1 : 0), .text(d.reason), denial.map { .text($0) } ?? .null]
+                      .integer(d.allowed ? 1 : 0), .text(d.reason), denial.map { .text($0) } ?? .null, d.imageID.map { .text($0) } ?? .null]
         }
-        let rows = Array(repeating: "(?, ?, ?, ?, ?, ?, ?, ?)", count: decisions.count).joined(separator: ", ")
+        let rows = Array(repeating: "(?, ?, ?, ?, ?, ?, ?, ?, ?)", count: decisions.count).joined(separator: ", ")
         _ = try await connection.query(
-            "INSERT INTO audit (time, session, tee, claims_digest, action, allowed, reason, denial) VALUES \(rows)", binds)
+            "INSERT INTO audit (time, session, tee, claims_digest, action, allowed, reason, denial, image_id) VALUES \(rows)", binds)
     }
 
     public func decisions(session: String?, limit: Int) async throws -> [Decision] {
         let rows: [SQLiteRow]
-        let columns = "time, session, tee, claims_digest, action, allowed, reason, denial"
+        let columns = "time, session, tee, claims_digest, action, allowed, reason, denial, image_id"
         if let session {
             rows = try await connection.query("SELECT \(columns) FROM audit WHERE session = ? ORDER BY id DESC LIMIT ?", [.text(session), .integer(limit)])
         } else {
@@ -157,7 +160,8 @@ public final class SQLiteStore: KBSStore {
                      tee: row.column("tee")?.string ?? "", claimsDigest: row.column("claims_digest")?.string ?? "",
                      action: row.column("action")?.string ?? "", allowed: row.column("allowed")?.integer == 1,
                      reason: row.column("reason")?.string ?? "",
-                     denial: row.column("denial")?.string.flatMap { try? JSONDecoder().decode(Denial.self, from: Data($0.utf8)) })
+                     denial: row.column("denial")?.string.flatMap { try? JSONDecoder().decode(Denial.self, from: Data($0.utf8)) },
+                     imageID: row.column("image_id")?.string)
         }
     }
 

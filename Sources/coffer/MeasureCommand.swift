@@ -1,0 +1,245 @@
+import ArgumentParser
+import CofferCore
+import CofferImage
+import CofferJSON
+import CofferKBS
+import CofferKBSProtocol
+import CofferVerifier
+import CofferVMM
+import CofferWire
+import Crypto
+import Foundation
+
+/// `coffer measure IMAGE [CMD...]`: what a broker will see when a launch of the image with these
+/// options attests, and (`--format policy`) the broker policies that admit exactly that launch.
+/// Nothing is started; the launch is prepared as `coffer run` prepares it (see `LaunchPrediction`).
+struct MeasureCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "measure",
+        abstract: "Print the launch measurement and TEE fields a launch of an image will attest, or the broker policy admitting it.",
+        discussion: """
+            Give the same CMD, workload options, --accel, -p, --kbs, --secret and -v as to `coffer run`: all of them are \
+            measured. --tee sample predicts everything (the launch measurement and host_data, here \
+            launcher-signed and accepted only by a broker started with --dev). For snp and tdx only the \
+            host-set init-data field is predictable today; their launch digests come with the confidential \
+            launch and are not printed rather than guessed. --format policy prints {"attestation": …, \
+            "resource": …} for `coffer kbs admin set-policy --file` (without --kind): it REPLACES the broker's \
+            policies with ones admitting exactly this launch and the resources it names.
+            """)
+
+    enum Format: String, ExpressibleByArgument, CaseIterable { case text, json, policy }
+
+    @OptionGroup var storeOptions: StoreOptions
+    @Option(help: "The TEE the launch attests with: sample, snp or tdx.") var tee: LaunchPrediction.TEE = .sample
+    @Option(help: "text, json or policy.") var format: Format = .text
+    @Option(help: "auto, kvm or tcg (the command line differs: tsc_early_khz under TCG).") var accel = "auto"
+    @OptionGroup var guest: GuestOptions
+    @OptionGroup var program: WorkloadOptions
+    @Flag(name: .shortAndLong, help: "As `run -t` (measured).") var tty = false
+    @Flag(name: .shortAndLong, help: "As `run -i` (measured).") var interactive = false
+    @Option(name: .shortAndLong, help: "As `run -p` (a network device is measured).") var publish: [String] = []
+    // lead: fold into ConfidentialOptions (the host helper's `run`/`tcb` group): these mirror its
+    // flags and their meaning (--kbs/--kbs-key, --secret kbs:///R/T/TAG[:/run/secrets/NAME], -v NAME:/PATH).
+    @Option(name: .customLong("kbs"), help: ArgumentHelp("As `run --kbs`: the broker's base URL.", valueName: "url")) var brokerURL: String?
+    @Option(name: .customLong("kbs-key"), help: ArgumentHelp("As `run --kbs-key`: the broker's signing public key (PEM).", valueName: "file"))
+    var brokerKey: String?
+    @Option(name: .customLong("secret"), help: ArgumentHelp("As `run --secret` (repeatable).", valueName: "kbs:///REPO/TYPE/TAG[:/run/secrets/NAME]"))
+    var secrets: [String] = []
+    @Option(name: [.customShort("v"), .customLong("volume")], help: ArgumentHelp("As `run -v` (repeatable).", valueName: "NAME:/PATH"))
+    var volumes: [String] = []
+    @Argument(help: "NAME[:TAG] or image id.") var image: String
+    @Argument(parsing: .captureForPassthrough, help: "The command, as for `run` (measured).") var command: [String] = []
+
+    func run() throws {
+        try reportingErrors {
+            do {
+                let prediction = try predict()
+                switch format {
+                case .text: print(prediction.text)
+                case .json: try printJSON(prediction)
+                case .policy:
+                    let document = try prediction.policyDocument()
+                    FileHandle.standardOutput.write(Data(CanonicalJSON.serialize(document)) + Data("\n".utf8))
+                }
+            } catch let error as VMMError {
+                throw error.cofferError
+            }
+        }
+    }
+
+    private func predict() throws -> LaunchPrediction {
+        let store = storeOptions.store
+        let stored = try store.resolve(image)
+        let launch = try guest.prepare(stored, home: store.home)
+        let choice = try ImageLaunch.accelerator(accel)
+        let workload = try program.request(stored.manifest.config, command: command, tty: tty, stdin: interactive).workload()
+        let ports = try publish.map { text throws(CofferError) -> PortMapping in
+            guard let port = PortMapping(text) else { throw CofferError(.invalidInput, "-p \(text): expected [IP:]HOST:GUEST[/tcp|udp] with ports 1-65535") }
+            return port
+        }
+        let configuration = try launchConfiguration(image: stored.id, volumeStore: VolumeCommand.volumes(storeOptions))
+        let document: InitDataDocument?
+        do { document = try configuration?.initDataDocument() } catch {
+            throw CofferError(.invalidInput, "the launch's init-data cannot be written: \(error)")
+        }
+        // The run directory's paths are not measured; placeholders stand in for them (as in `tcb`).
+        var vm = launch.configuration(
+            accelerator: choice.accelerator, tscKilohertz: HostFacts.probe().tscKilohertz, agentSocket: "-", consoleLog: "-",
+            workload: workload.binding)
+        vm.ports = ports
+        return try LaunchPrediction.predict(tee: tee, launch: launch, vm: vm, imageID: stored.id, initData: document, configuration: configuration)
+    }
+
+    /// The configuration `run` with the same flags writes into init-data, or nil without any.
+    /// lead: fold into ConfidentialOptions.launch(image:volumeStore:).
+    private func launchConfiguration(image: String, volumeStore: VolumeStore) throws(CofferError) -> LaunchConfiguration? {
+        if brokerURL == nil && brokerKey == nil && secrets.isEmpty && volumes.isEmpty { return nil }
+        var broker: LaunchConfiguration.Broker?
+        switch (brokerURL, brokerKey) {
+        case (nil, nil): break
+        case (let url?, let key?):
+            let text = try readPEM(key, "--kbs-key")
+            guard let parsed = try? P256.Signing.PublicKey(pemRepresentation: text) else {
+                throw CofferError(.invalidInput, "--kbs-key \(key): not a P-256 public key in PEM (the broker's kbs/signing.pub)")
+            }
+            broker = .init(url: url, identity: parsed.pemRepresentation)
+        case (let url?, nil): throw CofferError(.invalidInput, "--kbs \(url) needs --kbs-key: the broker's signing public key")
+        case (nil, let key?): throw CofferError(.invalidInput, "--kbs-key \(key) needs --kbs URL")
+        }
+        var parsedSecrets: [LaunchConfiguration.Secret] = []
+        for text in secrets {
+            let scheme = ResourceURI.scheme
+            var uri = text, path: String?
+            if text.hasPrefix(scheme), let colon = text.dropFirst(scheme.count).firstIndex(of: ":") {
+                uri = String(text[..<colon])
+                path = String(text[text.index(after: colon)...])
+            }
+            let resource: ResourceURI
+            do { resource = try ResourceURI(parsing: uri) } catch {
+                throw CofferError(.invalidInput, "--secret \(text): \(error); give kbs:///REPO/TYPE/TAG[:/run/secrets/NAME]")
+            }
+            parsedSecrets.append(.init(resource: resource.uri, path: path ?? "\(LaunchConfiguration.secretsDirectory)/\(resource.tag)"))
+        }
+        var parsedVolumes: [LaunchConfiguration.Volume] = []
+        for text in volumes {
+            guard let colon = text.firstIndex(of: ":"), text[text.index(after: colon)...].hasPrefix("/") else {
+                throw CofferError(.invalidInput, "-v \(text): give NAME:/PATH, a volume from `coffer volume create` and where the program sees it")
+            }
+            let name = String(text[..<colon])
+            let record: VolumeRecord
+            do { record = try volumeStore.record(name) } catch { throw CofferError(.invalidInput, "-v \(text): \(error)") }
+            parsedVolumes.append(.init(name: name, key: record.key, path: String(text[text.index(after: colon)...])))
+        }
+        let configuration = LaunchConfiguration(image: image, broker: broker, secrets: parsedSecrets, volumes: parsedVolumes)
+        do { try configuration.validate() } catch { throw CofferError(.invalidInput, "\(error)") }
+        return configuration
+    }
+}
+
+/// What a launch will attest, computed without starting it: the pure core of `coffer measure`.
+struct LaunchPrediction: Encodable {
+    enum TEE: String, ExpressibleByArgument, CaseIterable, Encodable { case sample, snp, tdx }
+
+    var tee: TEE
+    var image: String
+    /// `sha256:` + hex, as `coffer run --verbose` prints it; for snp and tdx, what Coffer's own
+    /// launch measures (the hardware's digest is not predicted yet).
+    var launchMeasurement: String
+    var commandLine: String
+    /// `sha384:` + hex of the init-data document, or nil for a launch without one.
+    var initData: String?
+    /// The document itself, as the launcher hands it to the guest and the guest presents it at attest.
+    var initDataDocument: String?
+    /// The TEE's init-data field claim and its value, lower-case hex (sample and snp `host_data`,
+    /// tdx `mr_config_id`): the init-data digest fitted to the field, else the image id padded.
+    var field: Field
+    /// The claims a broker will check, as `Claims.measurements` names them (only predictable ones).
+    var claims: [String: String]
+    /// The `repo/type/tag` paths the launch will ask the broker for.
+    var resources: [String]
+    /// What is not predicted, said plainly (empty for sample).
+    var unpredicted: [String]
+
+    struct Field: Encodable { var claim: String; var value: String }
+
+    /// The prediction for `vm` (built by `launch.configuration`, as `run` builds it) with the
+    /// init-data `initData` of `configuration`, if any.
+    static func predict(
+        tee: TEE, launch: GuestLaunch, vm: VMConfiguration, imageID: String, initData: InitDataDocument?, configuration: LaunchConfiguration?
+    ) throws -> LaunchPrediction {
+        var vm = vm
+        if let initData {
+            // lead: fold — GuestLaunch.configuration(initData:) puts it here once the host helper's change is in.
+            let measured = try MeasuredInitData(algorithm: initData.algorithm.rawValue, digest: initData.digest)
+            if !vm.extraKernelArguments.contains(measured.kernelArgument) { vm.extraKernelArguments.append(measured.kernelArgument) }
+        }
+        let measurement = try launch.measurement(of: vm)
+        let (claim, length) = InitDataBinding.field(for: tee.verifierType)
+        let imageDigest = Hex.decode(String(imageID.dropFirst("sha256:".count))) ?? []
+        let fieldBytes = initData?.field(length: length) ?? (imageDigest + [UInt8](repeating: 0, count: max(0, length - imageDigest.count)))
+        var claims = [claim: Hex.encode(fieldBytes)]
+        if initData != nil, configuration != nil { claims[InitDataBinding.imageClaim] = imageID }
+        var unpredicted: [String] = []
+        switch tee {
+        case .sample:
+            // Sample evidence's `measurement` is the launch measurement zero-padded to 48 bytes
+            // (HostLaunchServices, AttestVMCommand).
+            claims["measurement"] = Hex.encode(measurement.digest + [UInt8](repeating: 0, count: 48 - measurement.digest.count))
+        case .snp:
+            unpredicted = ["measurement (the SEV-SNP launch digest over the firmware, the vCPUs and the kernel hashes): comes with the confidential-launch issue (13)"]
+        case .tdx:
+            unpredicted = ["mr_td and rtmr0-3 (the TD's firmware and boot measurements): come with the confidential-launch issue (13)"]
+        }
+        let resources = (configuration?.secrets.map(\.resource) ?? []) + (configuration?.volumes.map(\.key) ?? [])
+        return LaunchPrediction(
+            tee: tee, image: imageID, launchMeasurement: measurement.digestHex, commandLine: measurement.commandLine,
+            initData: initData.map { "\($0.algorithm.rawValue):\(Hex.encode($0.digest))" }, initDataDocument: initData?.text, field: Field(claim: claim, value: Hex.encode(fieldBytes)),
+            claims: claims, resources: resources.compactMap { try? ResourceURI(parsing: $0).path }, unpredicted: unpredicted)
+    }
+
+    /// `{"attestation": …, "resource": …}` for `coffer kbs admin set-policy`: an attestation entry
+    /// for this TEE admitting exactly this measurement, and one resource rule giving the resources
+    /// the launch names to this image on this TEE (no rules when it names none).
+    func policyDocument() throws(CofferError) -> JSONValue {
+        guard unpredicted.isEmpty, let reference = claims["measurement"] else {
+            throw CofferError(.unsupported, "no policy for \(tee.rawValue) yet: its launch digest is not predictable (\(unpredicted.joined(separator: "; "))); "
+                + "a policy without it would admit any \(tee.rawValue) guest")
+        }
+        let attestation = AttestationPolicy(tees: [tee.rawValue: TEEAttestationPolicy(referenceValues: ["measurement": [reference]])])
+        let resource = ResourcePolicy(rules: resources.isEmpty ? [] : [ResourceRule(resources: resources, tees: [tee.rawValue], imageIDs: [image])])
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        do {
+            return .object([
+                "attestation": try JSONValue.parse(Array(encoder.encode(attestation))),
+                "resource": try JSONValue.parse(Array(encoder.encode(resource))),
+            ])
+        } catch {
+            throw CofferError(.invalidInput, "the policy could not be written: \(error)")
+        }
+    }
+
+    var text: String {
+        var lines = [
+            "tee                 \(tee.rawValue)\(tee == .sample ? " (launcher-signed, NOT hardware-backed: a broker takes it only with --dev)" : "")",
+            "image               \(image)",
+            "launch measurement  \(launchMeasurement)\(tee == .sample ? "" : " (Coffer's own; not what \(tee.rawValue) hardware reports)")",
+            "  cmdline           \(commandLine)",
+            "init-data           \(initData ?? "none")",
+        ]
+        for name in claims.keys.sorted() { lines.append("claim \(name.padding(toLength: 13, withPad: " ", startingAt: 0)) \(claims[name] ?? "")") }
+        lines.append("resources           \(resources.isEmpty ? "none" : resources.joined(separator: ", "))")
+        lines += unpredicted.map { "not predicted       \($0)" }
+        return lines.joined(separator: "\n")
+    }
+}
+
+extension LaunchPrediction.TEE {
+    var verifierType: TEEType {
+        switch self {
+        case .sample: .sample
+        case .snp: .snp
+        case .tdx: .tdx
+        }
+    }
+}
