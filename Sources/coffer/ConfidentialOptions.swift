@@ -74,18 +74,33 @@ struct ConfidentialOptions: ParsableArguments {
             }
             return text
         }
-        let parsedSecrets = try secrets.map { text throws(CofferError) in try Self.secret(text) }
+        if broker == nil, let first = secrets.first.map({ "--secret \($0)" }) ?? volumes.first.map({ "-v \($0)" }) {
+            throw CofferError(.invalidInput, "\(first) needs --kbs and --kbs-key: secrets and volume keys come from the broker")
+        }
+        /// Each item is checked alone first, so that its error names its flag and value; then all
+        /// of them together (two secrets to one path, nested mounts).
+        func check(_ flag: String, _ text: String, _ configuration: LaunchConfiguration) throws(CofferError) {
+            do { try configuration.validate() } catch { throw CofferError(.invalidInput, "\(flag) \(text): \(error)") }
+        }
+        var parsedSecrets: [LaunchConfiguration.Secret] = []
+        for text in secrets {
+            let secret = try Self.secret(text)
+            try check("--secret", text, LaunchConfiguration(image: image, broker: broker, secrets: [secret]))
+            parsedSecrets.append(secret)
+        }
         var parsedVolumes: [LaunchConfiguration.Volume] = []
         var disks: [String] = []
         for text in volumes {
             let (name, path) = try Self.volume(text)
             let record: VolumeRecord
             do { record = try volumeStore.record(name) } catch { throw CofferError(.invalidInput, "-v \(text): \(error)") }
-            parsedVolumes.append(.init(name: name, key: record.key, path: path))
+            let volume = LaunchConfiguration.Volume(name: name, key: record.key, path: path)
+            try check("-v", text, LaunchConfiguration(image: image, broker: broker, volumes: [volume]))
+            parsedVolumes.append(volume)
             disks.append(volumeStore.disk(name))
         }
         let configuration = LaunchConfiguration(image: image, broker: broker, secrets: parsedSecrets, volumes: parsedVolumes)
-        do { try configuration.validate() } catch { throw CofferError(.invalidInput, "\(error)") }
+        do { try configuration.validate() } catch { throw CofferError(.invalidInput, "--secret/-v: \(error)") }
         let document: InitDataDocument
         do { document = try configuration.initDataDocument() } catch {
             throw CofferError(.invalidInput, "the launch's init-data cannot be written: \(error)", cause: error)
