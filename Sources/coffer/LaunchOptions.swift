@@ -34,7 +34,7 @@ struct LaunchOptions: ParsableArguments {
     /// launch measurement and stores the spec. Says, on every run, that nothing here is confidential.
     func create(
         _ stored: StoredImage, reference: String, workload: VMSpec.Workload, name: String?, ports: [PortMapping] = [], autoRemove: Bool, home: String,
-        verbose: Bool
+        verbose: Bool, confidential: ConfidentialOptions.Launch? = nil
     ) throws -> (VMSpec, VMDirectory) {
         if let name, !Self.isValidName(name) {
             throw CofferError(.invalidInput, "--name \(name): use letters, digits, '_', '.' and '-', starting with a letter or digit (at most 64)")
@@ -45,6 +45,18 @@ struct LaunchOptions: ParsableArguments {
         // Said on every run, whatever the flags: nothing on this path is confidential yet.
         FileHandle.standardError.write(Data(
             "coffer: development mode: plain VM under \(choice.accelerator.rawValue), not confidential (no TDX or SEV-SNP launch)\n".utf8))
+        if let confidential {
+            try VolumeLock.check(confidential.volumeDisks)
+            // The guest asks this host to sign its sample evidence; make the key now, so that the
+            // broker's --sample-signer can be given its public half before the guest asks.
+            let store = ImageStore(home: home)
+            _ = try LauncherKey.load(explicit: nil, store: store)
+            if let url = confidential.brokerURL {
+                Self.log(
+                    "secrets come from the broker at \(url) only after the guest attests; the evidence is SAMPLE evidence signed by this "
+                        + "host's launcher key (\(store.keysDirectory)/launcher.pub), not hardware-backed: the broker takes it only with --dev")
+            }
+        }
         return try VMStore(home: home).create { id, directory in
             // The VM keeps its own link to the cached archive: `start` boots the same bytes even
             // after the cache holds a newer agent's.
@@ -52,7 +64,8 @@ struct LaunchOptions: ParsableArguments {
             if link(launch.initramfs.path, initramfs) != 0 { try FileManager.default.copyItem(atPath: launch.initramfs.path, toPath: initramfs) }
             var vm = launch.configuration(
                 memoryMiB: memoryMiB, cpus: cpus, accelerator: choice.accelerator, tscKilohertz: HostFacts.probe().tscKilohertz,
-                agentSocket: directory.file("agent.sock"), consoleLog: directory.file("console.log"), workload: workload.binding)
+                agentSocket: directory.file("agent.sock"), consoleLog: directory.file("console.log"), workload: workload.binding,
+                initData: confidential?.measured, volumes: confidential?.volumeDisks ?? [])
             vm.initramfs = initramfs
             vm.ports = ports
             let measurement = try launch.measurement(of: vm)
@@ -62,12 +75,19 @@ struct LaunchOptions: ParsableArguments {
                 Self.log("  kernel    sha256:\(Hex.encode(measurement.kernelDigest)) \(launch.kernel.release)")
                 Self.log("  initramfs sha256:\(Hex.encode(launch.initramfs.measurement.digest))\(launch.initramfs.reused ? " (cached)" : "")")
                 Self.log("  cmdline   \(measurement.commandLine)")
+                if let confidential {
+                    Self.log("  init-data \(confidential.measured.algorithm):\(Hex.encode(confidential.measured.digest))")
+                    for (index, volume) in confidential.configuration.volumes.enumerated() {
+                        Self.log("  volume    \(volume.name) at \(volume.path): disk \(VMConfiguration.volumeSerial(index)) (\(confidential.volumeDisks[index]))")
+                    }
+                }
             }
             let vmName = name ?? "vm-\(id.prefix(8))"
             return VMSpec(
                 id: id, name: vmName, image: reference, imageID: stored.id, created: Date().timeIntervalSince1970, vm: vm,
                 workload: workload, hostname: Self.hostname(for: vmName), bootDeadline: bootTimeout,
-                launchMeasurement: measurement.digestHex, autoRemove: autoRemove)
+                launchMeasurement: measurement.digestHex, autoRemove: autoRemove, initData: confidential?.document.text,
+                brokerCertificate: confidential?.brokerCertificate, brokerURL: confidential?.brokerURL)
         }
     }
 

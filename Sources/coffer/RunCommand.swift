@@ -21,6 +21,7 @@ struct RunCommand: ParsableCommand {
 
     @OptionGroup var storeOptions: StoreOptions
     @OptionGroup var launch: LaunchOptions
+    @OptionGroup(title: "Confidential launch (decision 0022)") var confidential: ConfidentialOptions
     @Flag(name: .shortAndLong, help: "Detach: print the VM's id once its program runs, and leave it running.") var detach = false
     @Flag(name: .shortAndLong, help: "Keep standard input open and pass it to the program.") var interactive = false
     @Flag(name: .shortAndLong, help: "Give the program a pseudo-terminal.") var tty = false
@@ -56,9 +57,11 @@ struct RunCommand: ParsableCommand {
             guard let port = PortMapping(text) else { throw CofferError(.invalidInput, "-p \(text): expected [IP:]HOST:GUEST[/tcp|udp] with ports 1-65535") }
             return port
         }
+        let provisioning = try confidential.launch(image: stored.id, volumeStore: VolumeStore(home: store.home))
         let clock = ContinuousClock(), begun = clock.now
         let (spec, directory) = try launch.create(
-            stored, reference: image, workload: workload, name: name, ports: ports, autoRemove: rm, home: store.home, verbose: verbose)
+            stored, reference: image, workload: workload, name: name, ports: ports, autoRemove: rm, home: store.home, verbose: verbose,
+            confidential: provisioning)
         let prepared = clock.now - begun
         let monitor = try MonitorLauncher.spawn(directory, attach: !detach)
         if detach {

@@ -25,6 +25,7 @@ struct TCBCommand: ParsableCommand {
     @Option(help: "auto, kvm or tcg (the command line differs: tsc_early_khz under TCG).") var accel = "auto"
     @OptionGroup var guest: GuestOptions
     @OptionGroup var program: WorkloadOptions
+    @OptionGroup(title: "Confidential launch (as for `run`)") var confidential: ConfidentialOptions
     @Flag(name: .shortAndLong, help: "As `run -t` (the program gets TERM=xterm, which the measurement binds).") var tty = false
     @Argument(help: "NAME[:TAG] or image id.") var image: String
     @Argument(parsing: .captureForPassthrough, help: "The command, as for `run` (the measurement binds it).") var command: [String] = []
@@ -52,9 +53,10 @@ struct TCBCommand: ParsableCommand {
         // The workload `coffer run` with the same options starts (program, arguments, env,
         // workdir, user): bound on the command line, so each choice has its own measurement.
         let workload = try program.request(stored.manifest.config, command: command, tty: tty, stdin: false).workload()
+        let provisioning = try confidential.launch(image: stored.id, volumeStore: VolumeStore(home: store.home))
         let vm = launch.configuration(
             accelerator: choice.accelerator, tscKilohertz: HostFacts.probe().tscKilohertz, agentSocket: "-", consoleLog: "-",
-            workload: workload.binding)
+            workload: workload.binding, initData: provisioning?.measured, volumes: provisioning?.volumeDisks ?? [])
         let measurement = try launch.measurement(of: vm)
         let kernelSize = Self.size(launch.kernel.vmlinuz)
         // Every kernel in the cache beside the launch's, for comparison (Debian's cloud kernel with
@@ -79,7 +81,7 @@ struct TCBCommand: ParsableCommand {
             launchMeasurement: measurement.digestHex,
             guestUserspace: .init(bytes: initramfs.userspaceSize, goalBytes: Self.userspaceGoalBytes,
                 withinGoal: initramfs.userspaceSize <= Self.userspaceGoalBytes),
-            guestTCBBytes: kernelSize + initramfs.size, cachedKernels: cached)
+            guestTCBBytes: kernelSize + initramfs.size, cachedKernels: cached, initData: provisioning.map(TCBReport.InitData.init))
     }
 
     private static func size(_ path: String) -> Int { (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0 }
@@ -120,6 +122,46 @@ struct TCBReport: Encodable {
     /// The kernel's and the initramfs's bytes: everything the launch loads besides the image.
     var guestTCBBytes: Int
     var cachedKernels: [CachedKernel]
+    /// A confidential launch's init-data (`--kbs`, `--secret`, `-v`): its digest, on the command
+    /// line as `coffer.initdata=`, and what it names. Resource URIs only: init-data holds no secret.
+    var initData: InitData?
+
+    struct InitData: Encodable {
+        struct Secret: Encodable { var resource: String; var path: String }
+        struct Volume: Encodable { var name: String; var key: String; var path: String; var serial: String; var disk: String }
+        var digest: String
+        var size: Int
+        var brokerURL: String?
+        /// SHA-256 of the broker identity's PEM, as the guest will trust it.
+        var brokerIdentity: String?
+        var secrets: [Secret]
+        var volumes: [Volume]
+        /// The document's text, as the guest and the broker receive it.
+        var document: String
+
+        init(_ launch: ConfidentialOptions.Launch) {
+            let configuration = launch.configuration
+            digest = "\(launch.measured.algorithm):\(Hex.encode(launch.measured.digest))"
+            size = launch.document.bytes.count
+            brokerURL = configuration.broker?.url
+            brokerIdentity = configuration.broker.map { "sha256:" + Hex.encode(SHA256Digest.hash(Array($0.identity.utf8))) }
+            secrets = configuration.secrets.map { Secret(resource: $0.resource, path: $0.path) }
+            volumes = configuration.volumes.enumerated().map { index, volume in
+                Volume(name: volume.name, key: volume.key, path: volume.path, serial: VMConfiguration.volumeSerial(index), disk: launch.volumeDisks[index])
+            }
+            document = launch.document.text
+        }
+
+        var table: String {
+            var rows = [["INIT-DATA", "NAMES"]]
+            rows.append(["digest", "\(digest) (\(size) bytes)"])
+            if let brokerURL { rows.append(["broker", brokerURL]) }
+            if let brokerIdentity { rows.append(["  identity", "signing key PEM \(brokerIdentity)"]) }
+            for secret in secrets { rows.append(["secret \(secret.path)", secret.resource]) }
+            for volume in volumes { rows.append(["volume \(volume.name) at \(volume.path)", "key \(volume.key), disk \(volume.serial)"]) }
+            return TextTable.render(rows)
+        }
+    }
 
     /// The same file, whichever symbolic links (the cache is often shared by one) lead to it.
     static func sameFile(_ a: String, _ b: String) -> Bool {
@@ -155,6 +197,6 @@ struct TCBReport: Encodable {
             guest userspace     \(ImagesCommand.humanSize(Int64(guestUserspace.bytes))) (\(guestUserspace.bytes) bytes: \
             agent + \(initramfs.modules.count) modules), \(goal) the goal of at most \
             \(ImagesCommand.humanSize(Int64(guestUserspace.goalBytes)))
-            """
+            """ + (initData.map { "\n\n" + $0.table } ?? "")
     }
 }

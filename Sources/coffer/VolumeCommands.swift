@@ -18,8 +18,8 @@ struct VolumeCommand: ParsableCommand {
             discussion: """
                 The key is a broker resource of 96 random bytes (32 for dm-integrity's HMAC-SHA-256, then 64 for \
                 dm-crypt's aes-xts-plain64), e.g. `head -c 96 /dev/urandom > key && coffer kbs admin put-resource \
-                --url URL --key ADMIN.pem --resource default/volume/data --file key`. The host never sees it. Not yet attachable: `coffer run -v` (the guest \
-                opening it after attestation) is still to come, so today this only prepares the disk.
+                --url URL --key ADMIN.pem --resource default/volume/data --file key`. The host never sees it. Attach it with `coffer run --kbs URL --kbs-key PEM -v NAME:/PATH` \
+                (one running VM at a time); the guest opens it after attestation.
                 """)
         @OptionGroup var storeOptions: StoreOptions
         @Argument(help: "The volume's name (lower-case letters, digits, '.', '_', '-').") var name: String

@@ -40,6 +40,8 @@ public final class VMMonitor {
     /// Exec'd processes: which client started each, under which of its own ids.
     var owners: [ProcessID: (client: Int32, local: ProcessID)] = [:]
     var outputLog: Int32 = -1
+    /// The volumes' disks, locked for the VM's life (one running VM per volume).
+    var volumeLock: VolumeLock?
     /// The workload's standard input received before it started (encoded `stdin` frames).
     var earlyInput: [[UInt8]] = []
     /// Clients waiting for evidence, in the order their `attest` requests went to the guest.
@@ -74,6 +76,7 @@ public final class VMMonitor {
             outputLog = open(directory.outputLog, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
             guard outputLog >= 0 else { throw VMMError.file(path: directory.outputLog, reason: String(cString: strerror(errno))) }
             control = try UnixSocket.listen(at: directory.controlSocket, backlog: 16)
+            volumeLock = try VolumeLock(spec.vm.volumeDisks.map(\.path))
             let (process, socket) = try VMSupervisor().launch(
                 spec.vm, qemuLog: directory.file("qemu.log"), deadline: spec.bootDeadline, tied: true)
             qemu = process
@@ -222,6 +225,7 @@ public final class VMMonitor {
     func finish(_ outcome: Outcome) {
         qemu.map { VMSupervisor.kill($0) }
         agent?.close()
+        volumeLock?.unlock()
         state.finishedAt = Date().timeIntervalSince1970
         let last: Frame
         switch outcome {

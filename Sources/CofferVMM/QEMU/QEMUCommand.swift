@@ -43,12 +43,18 @@ public enum QEMUCommand {
             "-device", "virtserialport,chardev=agent,name=coffer.agent",
         ]
         for (index, disk) in vm.readOnlyDisks.enumerated() {
-            guard disk.serial.utf8.count <= 20, !disk.serial.isEmpty,
-                disk.serial.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") })
-            else { throw .invalidConfiguration("disk serial \(disk.serial) must be 1-20 letters, digits or '-'") }
+            try checkSerial(disk.serial)
             arguments += [
                 "-drive", "file=\(optionValue(disk.path)),format=raw,if=none,readonly=on,id=disk\(index)",
                 "-device", "virtio-blk-device,drive=disk\(index),serial=\(disk.serial)",
+            ]
+        }
+        // Read-write; QEMU's own image locking also keeps a second QEMU from opening one.
+        for (index, disk) in vm.volumeDisks.enumerated() {
+            try checkSerial(disk.serial)
+            arguments += [
+                "-drive", "file=\(optionValue(disk.path)),format=raw,if=none,id=vol\(index)",
+                "-device", "virtio-blk-device,drive=vol\(index),serial=\(disk.serial)",
             ]
         }
         if !vm.ports.isEmpty {
@@ -59,6 +65,12 @@ public enum QEMUCommand {
             ]
         }
         return arguments
+    }
+
+    private static func checkSerial(_ serial: String) throws(VMMError) {
+        guard serial.utf8.count <= 20, !serial.isEmpty, serial.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }) else {
+            throw .invalidConfiguration("disk serial \(serial) must be 1-20 letters, digits or '-'")
+        }
     }
 
     /// The guest kernel's command line: Coffer's fixed arguments, then the VM's own.

@@ -21,6 +21,14 @@ public struct VMConfiguration: Sendable, Equatable, Codable {
     public var readOnlyDisks: [Disk]
     /// Published ports. None: the VM has no network device at all.
     public var ports: [PortMapping] = []
+    /// Encrypted volumes' disks, attached read-write after the read-only ones, the n-th with serial
+    /// `coffer-vol<n>` (`volumeSerial`), n being the volume's index in the measured init-data. Not
+    /// measured themselves: the guest judges each disk by its own header and opens it only with
+    /// the key the broker releases for that volume (decision 0023).
+    public var volumeDisks: [Disk] = []
+
+    /// The serial of the volume at `index` in the launch configuration.
+    public static func volumeSerial(_ index: Int) -> String { "coffer-vol\(index)" }
 
     public struct Disk: Sendable, Equatable, Codable {
         public var path: String
@@ -34,9 +42,11 @@ public struct VMConfiguration: Sendable, Equatable, Codable {
 
     public init(
         kernel: String, initramfs: String, extraKernelArguments: [String] = [], memoryMiB: Int = 256, cpus: Int = 1,
-        accelerator: Accelerator, tscKilohertz: Int? = nil, agentSocket: String, consoleLog: String, readOnlyDisks: [Disk] = []
+        accelerator: Accelerator, tscKilohertz: Int? = nil, agentSocket: String, consoleLog: String, readOnlyDisks: [Disk] = [],
+        volumeDisks: [Disk] = []
     ) {
         self.readOnlyDisks = readOnlyDisks
+        self.volumeDisks = volumeDisks
         self.kernel = kernel
         self.initramfs = initramfs
         self.extraKernelArguments = extraKernelArguments

@@ -32,14 +32,18 @@ public struct GuestLaunch: Sendable {
     /// The VM for this launch; the rest are the run's own choices, none of which are measured
     /// except the accelerator and TSC rate (see `QEMUCommand.kernelCommandLine`).
     /// `workload` is bound on the command line (see `WorkloadBinding`): the measurement covers it.
+    /// So is `initData`, the digest of a confidential launch's init-data (decision 0022), which
+    /// names the volumes whose disks `volumes` lists in the same order.
     public func configuration(
         memoryMiB: Int = 256, cpus: Int = 1, accelerator: Accelerator, tscKilohertz: Int?, agentSocket: String, consoleLog: String,
-        workload: WorkloadBinding
+        workload: WorkloadBinding, initData: MeasuredInitData? = nil, volumes: [String] = []
     ) -> VMConfiguration {
         VMConfiguration(
-            kernel: kernel.vmlinuz, initramfs: initramfs.path, extraKernelArguments: kernelArguments + [workload.kernelArgument], memoryMiB: memoryMiB,
+            kernel: kernel.vmlinuz, initramfs: initramfs.path,
+            extraKernelArguments: kernelArguments + [workload.kernelArgument] + (initData.map { [$0.kernelArgument] } ?? []), memoryMiB: memoryMiB,
             cpus: cpus, accelerator: accelerator, tscKilohertz: tscKilohertz, agentSocket: agentSocket,
-            consoleLog: consoleLog, readOnlyDisks: root.disks)
+            consoleLog: consoleLog, readOnlyDisks: root.disks,
+            volumeDisks: volumes.enumerated().map { VMConfiguration.Disk(path: $0.element, serial: VMConfiguration.volumeSerial($0.offset)) })
     }
 
     /// The launch measurement of `vm` (built by `configuration`): kernel, initramfs, command line.
