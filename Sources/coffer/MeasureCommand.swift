@@ -38,15 +38,7 @@ struct MeasureCommand: ParsableCommand {
     @Flag(name: .shortAndLong, help: "As `run -t` (measured).") var tty = false
     @Flag(name: .shortAndLong, help: "As `run -i` (measured).") var interactive = false
     @Option(name: .shortAndLong, help: "As `run -p` (a network device is measured).") var publish: [String] = []
-    // lead: fold into ConfidentialOptions (the host helper's `run`/`tcb` group): these mirror its
-    // flags and their meaning (--kbs/--kbs-key, --secret kbs:///R/T/TAG[:/run/secrets/NAME], -v NAME:/PATH).
-    @Option(name: .customLong("kbs"), help: ArgumentHelp("As `run --kbs`: the broker's base URL.", valueName: "url")) var brokerURL: String?
-    @Option(name: .customLong("kbs-key"), help: ArgumentHelp("As `run --kbs-key`: the broker's signing public key (PEM).", valueName: "file"))
-    var brokerKey: String?
-    @Option(name: .customLong("secret"), help: ArgumentHelp("As `run --secret` (repeatable).", valueName: "kbs:///REPO/TYPE/TAG[:/run/secrets/NAME]"))
-    var secrets: [String] = []
-    @Option(name: [.customShort("v"), .customLong("volume")], help: ArgumentHelp("As `run -v` (repeatable).", valueName: "NAME:/PATH"))
-    var volumes: [String] = []
+    @OptionGroup var confidential: ConfidentialOptions
     @Argument(help: "NAME[:TAG] or image id.") var image: String
     @Argument(parsing: .captureForPassthrough, help: "The command, as for `run` (measured).") var command: [String] = []
 
@@ -77,62 +69,14 @@ struct MeasureCommand: ParsableCommand {
             guard let port = PortMapping(text) else { throw CofferError(.invalidInput, "-p \(text): expected [IP:]HOST:GUEST[/tcp|udp] with ports 1-65535") }
             return port
         }
-        let configuration = try launchConfiguration(image: stored.id, volumeStore: VolumeCommand.volumes(storeOptions))
-        let document: InitDataDocument?
-        do { document = try configuration?.initDataDocument() } catch {
-            throw CofferError(.invalidInput, "the launch's init-data cannot be written: \(error)")
-        }
+        let confidential = try confidential.launch(image: stored.id, volumeStore: VolumeCommand.volumes(storeOptions))
         // The run directory's paths are not measured; placeholders stand in for them (as in `tcb`).
         var vm = launch.configuration(
             accelerator: choice.accelerator, tscKilohertz: HostFacts.probe().tscKilohertz, agentSocket: "-", consoleLog: "-",
-            workload: workload.binding)
+            workload: workload.binding, initData: confidential?.measured, volumes: confidential?.volumeDisks ?? [])
         vm.ports = ports
-        return try LaunchPrediction.predict(tee: tee, launch: launch, vm: vm, imageID: stored.id, initData: document, configuration: configuration)
-    }
-
-    /// The configuration `run` with the same flags writes into init-data, or nil without any.
-    /// lead: fold into ConfidentialOptions.launch(image:volumeStore:).
-    private func launchConfiguration(image: String, volumeStore: VolumeStore) throws(CofferError) -> LaunchConfiguration? {
-        if brokerURL == nil && brokerKey == nil && secrets.isEmpty && volumes.isEmpty { return nil }
-        var broker: LaunchConfiguration.Broker?
-        switch (brokerURL, brokerKey) {
-        case (nil, nil): break
-        case (let url?, let key?):
-            let text = try readPEM(key, "--kbs-key")
-            guard let parsed = try? P256.Signing.PublicKey(pemRepresentation: text) else {
-                throw CofferError(.invalidInput, "--kbs-key \(key): not a P-256 public key in PEM (the broker's kbs/signing.pub)")
-            }
-            broker = .init(url: url, identity: parsed.pemRepresentation)
-        case (let url?, nil): throw CofferError(.invalidInput, "--kbs \(url) needs --kbs-key: the broker's signing public key")
-        case (nil, let key?): throw CofferError(.invalidInput, "--kbs-key \(key) needs --kbs URL")
-        }
-        var parsedSecrets: [LaunchConfiguration.Secret] = []
-        for text in secrets {
-            let scheme = ResourceURI.scheme
-            var uri = text, path: String?
-            if text.hasPrefix(scheme), let colon = text.dropFirst(scheme.count).firstIndex(of: ":") {
-                uri = String(text[..<colon])
-                path = String(text[text.index(after: colon)...])
-            }
-            let resource: ResourceURI
-            do { resource = try ResourceURI(parsing: uri) } catch {
-                throw CofferError(.invalidInput, "--secret \(text): \(error); give kbs:///REPO/TYPE/TAG[:/run/secrets/NAME]")
-            }
-            parsedSecrets.append(.init(resource: resource.uri, path: path ?? "\(LaunchConfiguration.secretsDirectory)/\(resource.tag)"))
-        }
-        var parsedVolumes: [LaunchConfiguration.Volume] = []
-        for text in volumes {
-            guard let colon = text.firstIndex(of: ":"), text[text.index(after: colon)...].hasPrefix("/") else {
-                throw CofferError(.invalidInput, "-v \(text): give NAME:/PATH, a volume from `coffer volume create` and where the program sees it")
-            }
-            let name = String(text[..<colon])
-            let record: VolumeRecord
-            do { record = try volumeStore.record(name) } catch { throw CofferError(.invalidInput, "-v \(text): \(error)") }
-            parsedVolumes.append(.init(name: name, key: record.key, path: String(text[text.index(after: colon)...])))
-        }
-        let configuration = LaunchConfiguration(image: image, broker: broker, secrets: parsedSecrets, volumes: parsedVolumes)
-        do { try configuration.validate() } catch { throw CofferError(.invalidInput, "\(error)") }
-        return configuration
+        return try LaunchPrediction.predict(
+            tee: tee, launch: launch, vm: vm, imageID: stored.id, initData: confidential?.document, configuration: confidential?.configuration)
     }
 }
 
@@ -167,12 +111,6 @@ struct LaunchPrediction: Encodable {
     static func predict(
         tee: TEE, launch: GuestLaunch, vm: VMConfiguration, imageID: String, initData: InitDataDocument?, configuration: LaunchConfiguration?
     ) throws -> LaunchPrediction {
-        var vm = vm
-        if let initData {
-            // lead: fold — GuestLaunch.configuration(initData:) puts it here once the host helper's change is in.
-            let measured = try MeasuredInitData(algorithm: initData.algorithm.rawValue, digest: initData.digest)
-            if !vm.extraKernelArguments.contains(measured.kernelArgument) { vm.extraKernelArguments.append(measured.kernelArgument) }
-        }
         let measurement = try launch.measurement(of: vm)
         let (claim, length) = InitDataBinding.field(for: tee.verifierType)
         let imageDigest = Hex.decode(String(imageID.dropFirst("sha256:".count))) ?? []

@@ -305,11 +305,8 @@ import Testing
         let answer = try guest.relay(.get, "/kbs/v0/resource/\(resource.path)", cookie: auth.cookie)
         #expect(answer.status == 200)
         let brokerKey = try P256.Signing.PublicKey(pemRepresentation: String(contentsOfFile: signingPub, encoding: .utf8))
-        // Version 2 (decision 0022 §5) covers body, path and key; until the broker signs it, its
-        // version 1 covers the body. Either way one changed byte of body or header fails here.
-        // TODO(lead): drop the version 1 branch once the broker signs version 2.
-        let signedV2 = (try? ResourceSignature.verify(answer.signature, body: answer.body, resource: resource, teePubkey: key.publicKey, key: brokerKey)) != nil
-        #expect(signedV2 || KeyBroker.verifyBodySignature(answer.signature, body: answer.body, key: brokerKey), "\(answer.signature)")
+        // Version 2 (decision 0022 §5) covers body, path and key: the relay carried the header unchanged.
+        try ResourceSignature.verify(answer.signature, body: answer.body, resource: resource, teePubkey: key.publicKey, key: brokerKey)
         #expect(try key.decrypt(JWEResponse(json: JSONValue.parse(answer.body))) == Array("the-api-key".utf8))
         #expect(!answer.signature.isEmpty)
 
