@@ -23,8 +23,17 @@ import Testing
     /// The code blocks of the README's "## Example" section: the `sh` block's lines and the
     /// `yaml` block (the Cofferfile).
     static func example() throws -> Example {
+        let blocks = try codeBlocks(section: "Example")
+        guard let commands = blocks["sh"], let cofferfile = blocks["yaml"] else {
+            throw TestFailure("the Example has no ```sh or no ```yaml block: \(blocks.keys.sorted())")
+        }
+        return Example(commands: commands.filter { !$0.isEmpty }, cofferfile: cofferfile.joined(separator: "\n") + "\n")
+    }
+
+    /// The fenced code blocks of the README section `## NAME`, by language, as lines.
+    static func codeBlocks(section name: String) throws -> [String: [String]] {
         let readme = try String(contentsOfFile: "\(Repository.root())/README.md", encoding: .utf8)
-        guard let start = readme.range(of: "\n## Example\n") else { throw TestFailure("README.md has no ## Example section") }
+        guard let start = readme.range(of: "\n## \(name)\n") else { throw TestFailure("README.md has no ## \(name) section") }
         let section = readme[start.upperBound...].components(separatedBy: "\n## ").first ?? ""
         var blocks: [String: [String]] = [:]
         var open: String?
@@ -41,10 +50,7 @@ import Testing
                 blocks[kind, default: []].append(line)
             }
         }
-        guard let commands = blocks["sh"], let cofferfile = blocks["yaml"] else {
-            throw TestFailure("the Example has no ```sh or no ```yaml block: \(blocks.keys.sorted())")
-        }
-        return Example(commands: commands.filter { !$0.isEmpty }, cofferfile: cofferfile.joined(separator: "\n") + "\n")
+        return blocks
     }
 
     /// What a line's comment says it prints: the text after `→`, if any.
@@ -106,5 +112,78 @@ import Testing
         }
         #expect(try coffer(home.path, ["ps", "-a"]).stdout.split(separator: "\n").count == 1)
         #expect(try runs.processes(using: home.path).isEmpty)
+    }
+
+    /// Lines of the "Confidential workloads" block not run here, by their first word, and why.
+    static let confidentialNotRunHere = ["scripts/make-python-rootfs": "debootstrap downloads Debian; the test builds python.tar from the host's Python"]
+
+    /// The "Confidential workloads" block runs as written, in one shell (its lines share variables
+    /// and the broker started in the background), against a real broker on loopback: the md5 tool
+    /// prints the digest of its secret input, the Python application's second run sees the first
+    /// run's line on its encrypted volume, the volume file holds no plaintext, and a modified image
+    /// is denied. Port 8444 becomes a free one.
+    @Test func theConfidentialWorkloadsRunAsWritten() throws {
+        let lines = try #require(Self.codeBlocks(section: "Confidential workloads")["sh"]).filter { !$0.isEmpty }
+        for line in lines {
+            let first = String(line.prefix { $0 != " " })
+            #expect((Self.confidentialNotRunHere[first] != nil) == line.contains(Self.notRunMarker), "\(line)")
+        }
+        let home = try runs.storeWithKernel()
+        let work = try TemporaryDirectory("coffer-readme-confidential")
+        try FileManager.default.createSymbolicLink(atPath: work.file("examples"), withDestinationPath: "\(Repository.root())/examples")
+        try hostPythonRoot(to: work.file("python.tar"), in: work)
+        try FileManager.default.createDirectory(atPath: work.file("bin"), withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: work.file("bin/coffer"), withDestinationPath: coffer)
+        let path = work.file("bin") + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")
+        let port = try freePort()
+        // One shell for the block: each line between markers, so that what it printed can be told
+        // apart, and the first failing line ends the script.
+        var script = ""
+        var run: [(index: Int, line: String)] = []
+        for (index, line) in lines.enumerated() {
+            let first = String(line.prefix { $0 != " " })
+            if Self.confidentialNotRunHere[first] != nil { continue }
+            let command = line.replacingOccurrences(of: "8444", with: "\(port)")
+            script += "echo '@@@ \(index)'\n{ \(command)\n} 2>&1 || { echo '@@@ failed \(index)'; exit 1; }\n"
+            run.append((index, line))
+        }
+        let broker = "--listen 127.0.0.1:\(port)"
+        defer { _ = try? sh("pkill -f -- '\(broker)' || true") }
+        let result = try CofferTestSupport.run("/bin/sh", ["-c", script], environment: ["COFFER_HOME": home.path, "PATH": path], directory: work.path)
+        let output = result.stdout + result.stderr
+        #expect(result.status == 0, "\(output)\n---- broker:\n\((try? String(contentsOfFile: work.file("kbs.log"), encoding: .utf8)) ?? "")")
+        var printed: [Int: String] = [:]
+        var current = -1
+        for segment in output.split(separator: "\n", omittingEmptySubsequences: false) {
+            if segment.hasPrefix("@@@ "), let index = Int(segment.dropFirst(4)) { current = index; continue }
+            if current >= 0 { printed[current, default: ""] += segment + "\n" }
+        }
+        for (index, line) in run {
+            if let shown = Self.shownOutput(line) {
+                #expect(printed[index]?.contains(shown) == true, "\(line) printed:\n\(printed[index] ?? "nothing")")
+            }
+        }
+        #expect(printed[run.first { $0.line.hasPrefix("coffer run --rm -m 512M") && $0.line.hasSuffix("→ run 2: authorised") }?.index ?? -1]?
+            .contains("run 1: authorised") == true, "the second run does not see the first run's line")
+        #expect(try runs.processes(using: home.path).isEmpty)
+    }
+
+    /// A `docker export`-style tarball of the host's Python 3 (the interpreter, its standard library
+    /// without tests and tools, every shared library it and its extension modules load) on the
+    /// busybox root: what debootstrap would give the README's second scenario, without a download.
+    func hostPythonRoot(to tarball: String, in work: TemporaryDirectory) throws {
+        _ = try busyboxRoot(in: work, extra: """
+            set -e
+            version=$(readlink /usr/bin/python3)
+            mkdir -p usr/bin usr/lib
+            cp /usr/bin/$version usr/bin/ && ln -s $version usr/bin/python3
+            tar -C /usr/lib -cf - --exclude=__pycache__ --exclude=test --exclude=site-packages --exclude=dist-packages \
+              --exclude=idlelib --exclude=tkinter --exclude=ensurepip --exclude=lib2to3 --exclude=turtledemo $version | tar -C usr/lib -xf -
+            for f in /usr/bin/$version /usr/lib/$version/lib-dynload/*.so; do ldd "$f"; done \
+              | awk '$2 == "=>" && $3 ~ /^\\// {print $3} $1 ~ /^\\// {print $1}' | sort -u | while read lib; do
+                mkdir -p ".$(dirname "$lib")" && cp -L "$lib" ".$lib"
+              done
+            """)
+        try FileManager.default.moveItem(atPath: work.file("root.tar"), toPath: tarball)
     }
 }
