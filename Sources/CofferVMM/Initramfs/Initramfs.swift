@@ -17,8 +17,19 @@ import Foundation
 /// ```
 public struct Initramfs: Sendable {
     /// The modules the agent needs: the virtio-mmio transport of `-M microvm`, disks, the agent
-    /// channel, and the verity root with its overlay. Dependencies are added automatically.
-    public static let defaultModules = ["virtio_mmio", "virtio_blk", "virtio_console", "dm_verity", "erofs", "overlay"]
+    /// channel, the verity root with its overlay, and encrypted volumes (decision 0023).
+    /// Dependencies are added automatically.
+    ///
+    /// The volume modules are in every initramfs and always loaded: the agent learns whether a
+    /// launch has volumes only from its init-data, after the root switch has left the initramfs
+    /// (and its modules) behind, and one archive per agent keeps one reference measurement.
+    /// `xts` is listed because dm-crypt asks the crypto API for `xts(aes)`, which would load the
+    /// template on demand through modprobe, and the guest has none. AES, HMAC and SHA-256 are
+    /// built into Debian's cloud kernel (`isBuiltin`); dm-integrity brings dm-bufio and async_xor.
+    public static let defaultModules = ["virtio_mmio", "virtio_blk", "virtio_console", "dm_verity", "erofs", "overlay"] + volumeModules
+
+    /// What an encrypted volume's tables need (decision 0023).
+    public static let volumeModules = ["dm_integrity", "xts", "dm_crypt"]
 
     /// The network device's modules, loaded only for a VM with published ports.
     public static let networkModules = ["virtio_net"]
