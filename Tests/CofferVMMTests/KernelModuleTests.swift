@@ -83,7 +83,7 @@ import Testing
     @Test func theVolumeTablesFindEveryModuleAndAlgorithmTheyNeed() throws {
         let tree = try ModuleTree(root: try GuestFixture.shared.kernel().modules)
         let names = try tree.loadOrder(for: Initramfs.defaultModules).map(\.name)
-        for module in ["dm_mod", "dm_bufio", "xor", "async_tx", "async_xor", "dm_integrity", "xts", "dm_crypt"] {
+        for module in ["dm_mod", "dm_bufio", "xor", "async_tx", "async_xor", "dm_integrity", "ecb", "xts", "dm_crypt"] {
             #expect(names.contains(module), "\(module) is loaded")
         }
         // hmac(sha256) for the tags and the journal MAC, aes for xts(aes): in the kernel image.
