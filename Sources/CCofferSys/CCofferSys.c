@@ -15,6 +15,8 @@ int coffer_ioctl_ptr(int fd, unsigned long request, void *argument) {
     return ioctl(fd, request, argument);
 }
 
+int coffer_o_direct(void) { return O_DIRECT; }
+
 int coffer_power_off(void) {
     sync();
     return reboot(RB_POWER_OFF);

@@ -95,25 +95,7 @@ struct VerityRoot: Equatable {
         try DeviceMapper.status(name: deviceName).hasPrefix("C")
     }
 
-    /// The /dev node of the virtio disk whose serial is `serial`. virtio_blk probes
-    /// asynchronously, so the disks appear shortly after the module loads.
-    ///
-    /// The serial is chosen by the untrusted host: it only says which disk to try. A swapped or
-    /// forged disk fails verification against the root hash, not this lookup.
-    private func disk(serial: String) throws(SystemError) -> String {
-        var waited = 0
-        while true {
-            for name in try directoryEntries("/sys/block") ?? [] where name.hasPrefix("vd") {
-                let found = try readFile("/sys/block/\(name)/serial") ?? []
-                if String(decoding: found, as: UTF8.self).split(separator: "\n").first == Substring(serial),
-                    access("/dev/\(name)", F_OK) == 0
-                {
-                    return "/dev/\(name)"
-                }
-            }
-            guard waited < 5_000 else { throw SystemError("find the virtio disk", "with serial \(serial)", errno: ENOENT) }
-            sleep(milliseconds: 5)
-            waited += 5
-        }
-    }
+    /// The /dev node of the virtio disk whose serial is `serial` (a swapped or forged disk fails
+    /// verification against the root hash, not this lookup).
+    private func disk(serial: String) throws(SystemError) -> String { try VirtioDisks().node(serial: serial) }
 }

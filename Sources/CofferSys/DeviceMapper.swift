@@ -19,7 +19,10 @@ public enum DeviceMapper {
     ) throws(SystemError) -> String {
         var major: UInt32 = 0, minor: UInt32 = 0
         guard coffer_dm_create(name, target, sectors, parameters, readOnly ? 1 : 0, &major, &minor) == 0 else {
-            throw SystemError("device-mapper create \(target)", name)
+            // Taken before anything else runs: callers act on it (EILSEQ: a dm-integrity
+            // superblock whose MAC does not verify under the key given).
+            let code = Glibc.errno
+            throw SystemError("device-mapper create \(target)", name, errno: code)
         }
         // No udev: make the node from the device number the kernel returned.
         unlink(node)
@@ -29,7 +32,10 @@ public enum DeviceMapper {
 
     /// Removes device `name` (its node stays until unlinked).
     public static func remove(name: String) throws(SystemError) {
-        guard coffer_dm_remove(name) == 0 else { throw SystemError("device-mapper remove", name) }
+        guard coffer_dm_remove(name) == 0 else {
+            let code = Glibc.errno
+            throw SystemError("device-mapper remove", name, errno: code)
+        }
     }
 
     /// The status line of device `name`'s first target (DM_TABLE_STATUS, info type).

@@ -8,6 +8,10 @@ public struct FileDescriptor: Sendable {
 
     public init(rawValue: Int32) { self.rawValue = rawValue }
 
+    /// O_DIRECT: I/O that bypasses the page cache, with buffers, offsets and lengths aligned to
+    /// the device's logical block size.
+    public static let direct: Int32 = coffer_o_direct()
+
     public static func open(_ path: String, _ flags: Int32, mode: UInt32 = 0) throws(SystemError) -> FileDescriptor {
         let fd = try retryingInterrupts("open", path) { coffer_open(path, flags, mode) }
         return FileDescriptor(rawValue: fd)

@@ -76,3 +76,20 @@ import Testing
         #expect("\(error)".contains("compressed"))
     }
 }
+
+/// The encrypted volume stack of decision 0023 on the real cloud kernel: every algorithm its
+/// tables name is built in or loaded, since the guest has no modprobe to fetch one on demand.
+@Suite struct VolumeModuleTests {
+    @Test func theVolumeTablesFindEveryModuleAndAlgorithmTheyNeed() throws {
+        let tree = try ModuleTree(root: try GuestFixture.shared.kernel().modules)
+        let names = try tree.loadOrder(for: Initramfs.defaultModules).map(\.name)
+        for module in ["dm_mod", "dm_bufio", "xor", "async_tx", "async_xor", "dm_integrity", "ecb", "xts", "dm_crypt"] {
+            #expect(names.contains(module), "\(module) is loaded")
+        }
+        // hmac(sha256) for the tags and the journal MAC, aes for xts(aes): in the kernel image.
+        for builtin in ["hmac", "sha256_generic", "aes_generic"] { #expect(tree.isBuiltin(builtin), "\(builtin) is built in") }
+        // dm-verity and dm-integrity share dm-mod and dm-bufio: loaded once, before both.
+        #expect(names.filter { $0 == "dm_mod" }.count == 1)
+        #expect(names.firstIndex(of: "dm_mod")! < names.firstIndex(of: "dm_verity")!)
+    }
+}

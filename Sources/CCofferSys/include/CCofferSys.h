@@ -19,6 +19,8 @@ int coffer_power_off(void);
 int coffer_open(const char *path, int flags, uint32_t mode);
 /// openat(2) with O_CLOEXEC added (openat is variadic, which Swift cannot call).
 int coffer_openat(int directory, const char *name, int flags, uint32_t mode);
+/// O_DIRECT, which <fcntl.h> defines only under _GNU_SOURCE (and whose value differs by architecture).
+int coffer_o_direct(void);
 
 /// Creates device-mapper device `name` with one read-only `target` of `sectors` 512-byte sectors
 /// and parameter string `params`, and activates it (DM_DEV_CREATE, DM_TABLE_LOAD, DM_DEV_SUSPEND

@@ -17,8 +17,20 @@ import Foundation
 /// ```
 public struct Initramfs: Sendable {
     /// The modules the agent needs: the virtio-mmio transport of `-M microvm`, disks, the agent
-    /// channel, and the verity root with its overlay. Dependencies are added automatically.
-    public static let defaultModules = ["virtio_mmio", "virtio_blk", "virtio_console", "dm_verity", "erofs", "overlay"]
+    /// channel, the verity root with its overlay, and encrypted volumes (decision 0023).
+    /// Dependencies are added automatically.
+    ///
+    /// The volume modules are in every initramfs and always loaded: the agent learns whether a
+    /// launch has volumes only from its init-data, after the root switch has left the initramfs
+    /// (and its modules) behind, and one archive per agent keeps one reference measurement.
+    /// `xts` and `ecb` are listed because dm-crypt asks the crypto API for `xts(aes)`, and xts
+    /// for `ecb(aes)`: templates the kernel would load on demand through modprobe, which the
+    /// guest does not have (they are not symbol dependencies, so `.modinfo` does not name them). AES, HMAC and SHA-256 are
+    /// built into Debian's cloud kernel (`isBuiltin`); dm-integrity brings dm-bufio and async_xor.
+    public static let defaultModules = ["virtio_mmio", "virtio_blk", "virtio_console", "dm_verity", "erofs", "overlay"] + volumeModules
+
+    /// What an encrypted volume's tables need (decision 0023).
+    public static let volumeModules = ["dm_integrity", "ecb", "xts", "dm_crypt"]
 
     /// The network device's modules, loaded only for a VM with published ports.
     public static let networkModules = ["virtio_net"]
