@@ -91,6 +91,7 @@ let package = Package(
         .executableTarget(name: "exec-bench", dependencies: ["CofferVMM", "CofferWire", "CofferCore"], path: "Benchmarks/ExecBench"),
         .executableTarget(name: "kbs-bench", dependencies: ["CofferKBS", "CofferCore", crypto], path: "Benchmarks/KBSBench"),
         .executableTarget(name: "boot-bench", dependencies: ["CofferCore"], path: "Benchmarks/BootBench"),
+        .executableTarget(name: "provision-bench", dependencies: ["CofferCore"], path: "Benchmarks/ProvisionBench"),
 
         // MARK: Fuzzing (`make fuzz` builds them with -sanitize=fuzzer; a plain build replays files)
         .systemLibrary(name: "CLibFuzzer", path: "Fuzz/CLibFuzzer"),

@@ -138,7 +138,8 @@ import Testing
         let port = try freePort()
         // One shell for the block: each line between markers, so that what it printed can be told
         // apart, and the first failing line ends the script.
-        var script = ""
+        // The broker the block starts in the background ends with the script, whatever happens.
+        var script = "trap 'kill $(jobs -p) 2>/dev/null' EXIT\n"
         var run: [(index: Int, line: String)] = []
         for (index, line) in lines.enumerated() {
             let first = String(line.prefix { $0 != " " })
@@ -147,8 +148,6 @@ import Testing
             script += "echo '@@@ \(index)'\n{ \(command)\n} 2>&1 || { echo '@@@ failed \(index)'; exit 1; }\n"
             run.append((index, line))
         }
-        let broker = "--listen 127.0.0.1:\(port)"
-        defer { _ = try? sh("pkill -f -- '\(broker)' || true") }
         let result = try CofferTestSupport.run("/bin/sh", ["-c", script], environment: ["COFFER_HOME": home.path, "PATH": path], directory: work.path)
         let output = result.stdout + result.stderr
         #expect(result.status == 0, "\(output)\n---- broker:\n\((try? String(contentsOfFile: work.file("kbs.log"), encoding: .utf8)) ?? "")")

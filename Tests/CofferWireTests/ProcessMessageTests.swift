@@ -80,7 +80,7 @@ import Testing
         let documented: [(UInt8, String)] = [
             (1, "root"), (2, "start"), (3, "integrity"), (4, "protocol"), (5, "denied"), (6, "vm"), (7, "network"),
             (8, "base-filesystems"), (9, "modules"), (10, "channel"), (11, "cmdline"), (12, "exec-policy"), (13, "workload"),
-            (14, "overlay"), (15, "workload-filesystems"), (16, "init-data"),
+            (14, "overlay"), (15, "workload-filesystems"), (16, "init-data"), (17, "broker"), (18, "secrets"), (19, "volume"),
         ]
         #expect(AgentFailure.Reason.allCases.map { ($0.rawValue, $0.name) }.elementsEqual(documented) { $0 == $1 })
         for (code, name) in documented {
@@ -90,7 +90,7 @@ import Testing
         }
         // Every reason a start-up step fails with says what the agent was doing; the others do not.
         let steps = AgentFailure.Reason.allCases.filter { $0.startupStep != nil }.map(\.rawValue)
-        #expect(steps == [1, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16])
+        #expect(steps == [1, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19])
     }
 
     @Test func attestationCarriesANonceOfAtMost64BytesAndTypedEvidence() throws {
