@@ -114,48 +114,20 @@ import Testing
     /// The whole confidential launch against a real `coffer kbs serve --dev` whose policy admits
     /// the image: the workload reads its secret, placed by the guest after attestation (mode 0400).
     /// A policy that does not admit the image stops the launch with the broker's reason.
-    @Test(.disabled("TODO(lead): enable once the guest helper's agent provisions init-data's secrets (issue 12); the host side is in place"))
-    func aSecretFromTheBrokerReachesTheWorkload() throws {
+    @Test func aSecretFromTheBrokerReachesTheWorkload() throws {
         let fixture = try fixture(kernel: true)
         let home = fixture.home
         let work = try TemporaryDirectory("confidential-run")
         let rootfs = try busyboxRoot(in: work)
         let image = try build(home.path, ["--rootfs", rootfs, "-t", "secrets:1"])
-        try FileManager.default.createDirectory(atPath: home.file("keys"), withIntermediateDirectories: true)
-        try sh("openssl genpkey -algorithm ed25519 -out \(home.file("keys/launcher.key")) && openssl pkey -in \(home.file("keys/launcher.key")) -pubout -out \(home.file("keys/launcher.pub"))")
-        let broker = try TemporaryDirectory("confidential-kbs")
-        let serve = Process()
-        serve.executableURL = URL(fileURLWithPath: coffer)
-        try sh("openssl ecparam -name prime256v1 -genkey -noout | openssl pkcs8 -topk8 -nocrypt -out \(broker.file("admin.pem")) && openssl ec -in \(broker.file("admin.pem")) -pubout -out \(broker.file("admin.pub")) 2>/dev/null")
-        serve.arguments = ["kbs", "serve", "--dev", "--home", broker.path, "--listen", "127.0.0.1:0", "--admin-key", broker.file("admin.pub"),
-                           "--sample-signer", home.file("keys/launcher.pub")]
-        let output = Pipe()
-        serve.standardOutput = output
-        serve.standardError = FileHandle.nullDevice
-        try serve.run()
-        defer { serve.terminate(); serve.waitUntilExit() }
-        var announced = ""
-        while !announced.contains("\n") {
-            let chunk = output.fileHandleForReading.availableData
-            guard !chunk.isEmpty else { throw TestFailure("coffer kbs serve ended before listening") }
-            announced += String(decoding: chunk, as: UTF8.self)
-        }
-        let url = String(try #require(announced.split(separator: "\n").first { $0.hasPrefix("listening on ") }).dropFirst("listening on ".count))
-        let certificate = broker.file("kbs/tls.crt")
-        func admin(_ arguments: [String]) throws {
-            let result = try coffer(home.path, ["kbs", "admin"] + arguments + ["--url", url, "--key", broker.file("admin.pem"), "--cacert", certificate])
-            guard result.status == 0 else { throw TestFailure("coffer kbs admin \(arguments) failed: \(result.stderr)") }
-        }
-        let attestation = try work.write("attestation.json", #"{"tees": {"sample": {"accept_any_measurement": true}}}"#)
-        try admin(["set-policy", "--kind", "attestation", "--file", attestation])
-        let resources = try work.write("resources.json", #"{"rules": [{"resources": ["default/app/*"], "image_ids": ["\#(image.id)"]}]}"#)
-        try admin(["set-policy", "--kind", "resource", "--file", resources])
-        try admin(["put-resource", "--resource", "default/app/api-key", "--file", try work.write("secret", "s3cret-value")])
+        let broker = try LoopbackBroker(coffer: coffer, home: home.path)
+        try broker.admit(image: image.id, resources: "default/app/*")
+        try broker.put("default/app/api-key", Array("s3cret-value".utf8))
 
-        let options = ["--kbs", url, "--kbs-key", broker.file("kbs/signing.pub"), "--kbs-cert", certificate, "--secret", "kbs:///default/app/api-key"]
-        let result = try coffer(home.path, ["run"] + options + ["secrets:1", "/bin/sh", "-c", "busybox stat -c %a /run/secrets/api-key; cat /run/secrets/api-key"])
+        let options = broker.runOptions + ["--secret", "kbs:///default/app/api-key"]
+        let result = try coffer(home.path, ["run"] + options + ["secrets:1", "/bin/sh", "-c", "busybox stat -c '%a %u' /run/secrets/api-key; cat /run/secrets/api-key"])
         #expect(result.status == 0, "\(result.stderr)")
-        #expect(result.stdout == "400\ns3cret-value")
+        #expect(result.stdout == "400 0\ns3cret-value")
         #expect(!result.stderr.contains("s3cret-value"))
         let listed = try coffer(home.path, ["ps", "-a", "--format", "json"])
         #expect(!listed.stdout.contains("s3cret-value"))
