@@ -33,8 +33,11 @@ import CofferJSON
         let pem = String(decoding: try await server.client.send("GET", "/kbs/v0/signing-key").body, as: UTF8.self)
         let kbsKey = try P256.Signing.PublicKey(pemRepresentation: pem)
         let signature = try #require(reply.header(KBSServer.signatureHeader.rawName))
-        #expect(KeyBroker.verifyBodySignature(signature, body: Array(reply.body), key: kbsKey))
-        #expect(!KeyBroker.verifyBodySignature(signature, body: Array(reply.body) + [0x20], key: kbsKey))
+        let resource = try ResourceURI(path: "default/key/disk")
+        #expect(throws: Never.self) { try ResourceSignature.verify(signature, body: Array(reply.body), resource: resource, teePubkey: key.publicKey, key: kbsKey) }
+        #expect(throws: KBSProtocolError.self) {
+            try ResourceSignature.verify(signature, body: Array(reply.body) + [0x20], resource: resource, teePubkey: key.publicKey, key: kbsKey)
+        }
         // The token works without the cookie.
         let byToken = try await server.client.send("GET", "/kbs/v0/resource/default/key/disk", headers: ["Authorization": "Bearer \(handshake.token)"])
         #expect(byToken.status == 200)

@@ -72,13 +72,14 @@ public struct KBSServer: Sendable {
         } else {
             credential = nil
         }
-        let jwe = try await broker.resource(path, credential: credential, now: Date())
+        let (jwe, teePubkey) = try await broker.release(path, credential: credential, now: Date())
         let body = CanonicalJSON.serialize(jwe.json)
-        return Response(status: .ok, headers: [.contentType: "application/json", Self.signatureHeader: broker.signBody(body)],
+        let signature = broker.signResource(body, resource: path, teePubkey: teePubkey)
+        return Response(status: .ok, headers: [.contentType: "application/json", Self.signatureHeader: signature],
                         body: .init(byteBuffer: ByteBuffer(bytes: body)))
     }
 
-    /// The header carrying the KBS's ES256 signature over the response body (base64url r‖s).
+    /// The header carrying the KBS's ES256 signature (`ResourceSignature`, version 2; base64url r‖s).
     public static let signatureHeader = HTTPField.Name("X-Coffer-KBS-Signature")!
 
     static func path(_ context: KBSRequestContext) throws(KBSFailure) -> ResourceURI {

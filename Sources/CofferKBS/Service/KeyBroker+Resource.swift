@@ -12,6 +12,11 @@ extension KeyBroker {
 
     /// `GET /resource/{repo}/{type}/{tag}`: the resource as a JWE to the attested tee-pubkey.
     public func resource(_ path: ResourceURI, credential: Credential?, now: Date) async throws(KBSFailure) -> JWEResponse {
+        try await release(path, credential: credential, now: now).response
+    }
+
+    /// As `resource`, with the tee-pubkey the JWE is for: what the v2 signature binds.
+    public func release(_ path: ResourceURI, credential: Credential?, now: Date) async throws(KBSFailure) -> (response: JWEResponse, teePubkey: TeePubKey) {
         let session: String, claims: Claims, key: TeePubKey, digest: String
         switch credential {
         case nil:
@@ -49,7 +54,13 @@ extension KeyBroker {
         } catch {
             throw .unavailable("audit log unavailable; retry")
         }
-        return response
+        return (response, key)
+    }
+
+    /// The v2 `X-Coffer-KBS-Signature` (`ResourceSignature`): the body's digest, the resource
+    /// path and the tee-pubkey, so an answer cannot be swapped, replayed to another boot or altered.
+    public func signResource(_ body: [UInt8], resource: ResourceURI, teePubkey: TeePubKey) -> String {
+        (try? ResourceSignature.sign(body: body, resource: resource, teePubkey: teePubkey, key: signingKey)) ?? ""
     }
 
     /// The signature header on resource responses: ES256 by the KBS key over the exact body,
