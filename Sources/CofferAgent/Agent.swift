@@ -54,8 +54,16 @@ public enum Agent {
 
 /// The kernel's console, which init inherits as file descriptors 0, 1 and 2.
 struct Console {
+    /// Tests read what the agent logged here; the guest writes to the console (fd 2) only.
+    var transcript: ConsoleTranscript?
+
     func log(_ message: String) {
         let line = Array("coffer-agent: \(message)\n".utf8)
-        try? FileDescriptor(rawValue: 2).writeAll(line)
+        if let transcript { transcript.lines.append(message) } else { try? FileDescriptor(rawValue: 2).writeAll(line) }
     }
+}
+
+/// The lines a test's `Console` logged.
+final class ConsoleTranscript: @unchecked Sendable {
+    var lines: [String] = []
 }

@@ -23,6 +23,9 @@ struct HostRequestLoop {
     let console: Console
     let spawner: any ProcessSpawner
     let evidence: any EvidenceSource
+    /// Where provisioning puts the secrets and how it opens the volumes (decision 0022).
+    let secrets: any SecretStore
+    let volumes: any VolumeAttacher
     private(set) var processes: [ProcessID: GuestProcess] = [:]
     private var decoder = FrameDecoder()
     private(set) var mainStarted = false
@@ -32,7 +35,10 @@ struct HostRequestLoop {
 
     init(
         port: FileDescriptor, permission: ExecPolicy, workload: WorkloadBinding?, initData: MeasuredInitData? = nil, console: Console,
-        spawner: any ProcessSpawner = GuestSpawner(), evidence: any EvidenceSource = TSMEvidenceSource()
+        spawner: any ProcessSpawner = GuestSpawner(), evidence: any EvidenceSource = TSMEvidenceSource(),
+        secrets: any SecretStore = SecretsDirectory.workloadRoot,
+        // The lead replaces this placeholder with the volume helper's GuestVolumeAttacher.
+        volumes: any VolumeAttacher = GuestVolumeAttacher()
     ) {
         self.port = port
         self.permission = permission
@@ -41,6 +47,8 @@ struct HostRequestLoop {
         self.console = console
         self.spawner = spawner
         self.evidence = evidence
+        self.secrets = secrets
+        self.volumes = volumes
     }
 
     /// Serves the host until the workload ends; returns its exit (its output already sent).
@@ -179,10 +187,9 @@ struct HostRequestLoop {
         case .initData:
             try accept(try InitDataMessage(frame))
         case .hostname:
-            let name = try GuestHostname(frame)
             /// The host name is cosmetic, but is only set before the workload runs.
             guard !mainStarted else { throw AgentFailure(.protocolViolation, "hostname after the workload started") }
-            _ = name.name.withCString { sethostname($0, name.name.utf8.count) }
+            try setHostname(try GuestHostname(frame))
         default:
             /// The host may only ask for what is listed above; anything else is refused.
             throw AgentFailure(.protocolViolation, "unexpected \(frame.kind) frame from the host")
@@ -234,12 +241,18 @@ struct HostRequestLoop {
                     id: .main)
             }
             workloadEnv = request.env
+            var deferred: [Frame] = []
             do {
+                deferred = try provision(for: request)
+                // A host name sent while provisioning arrived before the workload: it still applies.
+                for frame in deferred where frame.kind == .hostname { try setHostname(try GuestHostname(frame)) }
                 processes[.main] = try launch(request, checkingPolicy: false)
             } catch var failure as AgentFailure {
                 failure.id = .main
                 throw failure
             }
+            // What the host sent while the agent awaited the broker, in order, now that the workload runs.
+            for frame in deferred where frame.kind != .hostname { try handle(frame) }
             return
         }
         guard request.id != .main, processes[request.id] == nil else {
@@ -254,16 +267,39 @@ struct HostRequestLoop {
         }
     }
 
+    private func setHostname(_ name: GuestHostname) throws {
+        _ = name.name.withCString { sethostname($0, name.name.utf8.count) }
+    }
+
+    /// Provisions the launch its measured init-data describes (nothing without one, or without
+    /// secrets and volumes), reading the channel itself meanwhile; returns the frames the host
+    /// sent for later. Throws, and nothing starts, if any step fails.
+    private mutating func provision(for request: StartProcess) throws(AgentFailure) -> [Frame] {
+        guard let launchDocument, let provisioning = try Provisioning(document: launchDocument), provisioning.configuration.needsBroker else {
+            return []
+        }
+        let user = try Self.users().resolve(request.user)
+        var relay = HostRelay(port: port, decoder: decoder)
+        try provisioning.run(
+            channel: &relay, evidence: evidence, secrets: secrets, volumes: volumes, owner: (user.uid, user.gid), console: console)
+        decoder = relay.decoder
+        return relay.deferred
+    }
+
+    /// The image's accounts, as `launch` resolves the user a process runs as.
+    private static func users() -> UserDatabase {
+        UserDatabase(
+            passwd: String(decoding: (try? readFile("/etc/passwd")) ?? [], as: UTF8.self),
+            group: String(decoding: (try? readFile("/etc/group")) ?? [], as: UTF8.self))
+    }
+
     private func launch(_ request: StartProcess, checkingPolicy: Bool) throws(AgentFailure) -> GuestProcess {
         let path = try GuestProcess.resolve(request.argv[0], env: request.env)
         /// The host chooses what to exec, so only what the measured policy allows is started.
         if checkingPolicy, case .refused(let reason) = permission.check(request, program: path, workloadEnv: workloadEnv) {
             throw AgentFailure(.denied, "the image's exec policy does not allow \(request.argv.joined(separator: " ")): \(reason)")
         }
-        let users = UserDatabase(
-            passwd: String(decoding: (try? readFile("/etc/passwd")) ?? [], as: UTF8.self),
-            group: String(decoding: (try? readFile("/etc/group")) ?? [], as: UTF8.self))
-        let user = try users.resolve(request.user)
+        let user = try Self.users().resolve(request.user)
         let process: GuestProcess
         do {
             process = try spawner.start(request, path: path, user: user)

@@ -2,6 +2,9 @@ import CofferWire
 
 /// What `HostRequestLoop` asks for evidence: the TEE in the guest, a recording fake in tests.
 protocol EvidenceSource {
+    /// Which evidence this guest can give (`none`: no TEE, development mode), asked before
+    /// provisioning's `auth` names its TEE.
+    var teeKind: GuestEvidence.Format { get }
     /// Evidence binding `reportData` (64 bytes the agent derived, never the host's).
     func evidence(reportData: [UInt8]) -> GuestEvidence
 }
@@ -13,6 +16,7 @@ protocol ProcessSpawner {
 
 /// The guest's TEE through the kernel's TSM report interface.
 struct TSMEvidenceSource: EvidenceSource {
+    var teeKind: GuestEvidence.Format { TEEEvidence.provider() }
     func evidence(reportData: [UInt8]) -> GuestEvidence { TEEEvidence.obtain(reportData: reportData) }
 }
 

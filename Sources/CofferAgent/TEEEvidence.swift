@@ -38,6 +38,23 @@ enum TEEEvidence {
         }
     }
 
+    /// The TEE the TSM report interface serves (`none` without one), read from a fresh entry's `provider`.
+    static func provider() -> GuestEvidence.Format {
+        if access(reports, F_OK) != 0 {
+            _ = try? Mount.mount("configfs", on: configfs, type: "configfs", flags: UInt(MS_NOSUID | MS_NODEV | MS_NOEXEC))
+        }
+        guard access(reports, F_OK) == 0 else { return .none }
+        requests += 1
+        let entry = "\(reports)/coffer-\(requests)"
+        guard mkdir(entry, 0o700) == 0 else { return .none }
+        defer { rmdir(entry) }
+        switch String(decoding: (try? readFile("\(entry)/provider")) ?? [], as: UTF8.self).split(separator: "\n").first ?? "" {
+        case "tdx_guest": return .tdxQuote
+        case "sev_guest": return .snpReport
+        default: return .none
+        }
+    }
+
     private static func failure(_ what: String) -> GuestEvidence {
         GuestEvidence(.none, Array("\(what): \(String(cString: strerror(errno)))".utf8))
     }

@@ -209,6 +209,7 @@ final class RecordingSpawner: ProcessSpawner, @unchecked Sendable {
 /// Records the report data it was asked to bind and answers that it has no TEE.
 final class RecordingEvidence: EvidenceSource, @unchecked Sendable {
     private(set) var asked: [[UInt8]] = []
+    var teeKind: GuestEvidence.Format { .none }
 
     func evidence(reportData: [UInt8]) -> GuestEvidence {
         asked.append(reportData)
