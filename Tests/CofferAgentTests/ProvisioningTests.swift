@@ -113,6 +113,10 @@ import Testing
         #expect(boot.relay.requests.map(\.path) == ["/kbs/v0/auth", "/kbs/v0/attest", "/kbs/v0/resource/default/app/key",
                                                     "/kbs/v0/resource/default/app/db-password", "/kbs/v0/resource/default/vol/data"])
         #expect(boot.relay.sampleRequests == 1)
+        // No TEE here: the guest asks for `sample`, and attests with its measured document verbatim.
+        #expect(try KBSRequest(json: try JSONValue.parse(boot.relay.requests[0].body)).tee == "sample")
+        let attestation = try KBSAttestation(json: try JSONValue.parse(boot.relay.requests[1].body))
+        #expect(attestation.initData == InitData(format: "toml", body: try Self.configuration(broker, volumes: [volume]).initDataDocument().text))
         let console = boot.console.joined(separator: "\n")
         #expect(console.contains("placed 2 secrets"))
         for secret in Self.secretValues() { #expect(!console.contains(secret)) }
