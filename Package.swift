@@ -109,7 +109,7 @@ let package = Package(
         .testTarget(name: "CofferImageTests", dependencies: ["CofferImage", "CofferWire", "CofferCore", "CofferTestSupport"]),
         .testTarget(name: "CofferWireTests", dependencies: ["CofferWire", "CofferCore"]),
         // CofferKBS: the hostile-relay tests run the real broker on loopback against the agent's client.
-        .testTarget(name: "CofferAgentTests", dependencies: ["CofferAgent", "CofferKBS", "CofferKBSProtocol", "CofferJSON", "CofferCore", "CofferTestSupport", crypto]),
+        .testTarget(name: "CofferAgentTests", dependencies: ["CofferAgent", "CofferKBS", "CofferKBSProtocol", "CofferJSON", "CofferCore", "CofferEvidence", "CofferVerifier", "CofferTestSupport", crypto]),
         .testTarget(name: "CofferExt4Tests", dependencies: ["CofferExt4", "CofferTestSupport"]),
         // CofferKBS only for the interoperability test (the broker's encrypt side, the protocol's decrypt side).
         .testTarget(name: "CofferKBSProtocolTests", dependencies: ["CofferKBSProtocol", "CofferKBS", "CofferJSON", "CofferCore", "CofferTestSupport", crypto]),

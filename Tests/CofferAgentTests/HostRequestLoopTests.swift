@@ -1,5 +1,6 @@
 @testable import CofferAgent
 import CofferCore
+import CofferKBSProtocol
 import CofferSys
 import CofferWire
 import Glibc
@@ -122,8 +123,8 @@ import Testing
     }
 
     @Test func unknownFramesAndFramesForTheHostAreRefused() throws {
-        // The relay's answers and sample evidence are not acted on before the agent asks for them
-        // (it does not yet), and a guest-to-host request coming from the host is refused too.
+        // The relay's answers and sample evidence are refused when the agent is not awaiting one
+        // (ProvisioningTests covers them while it is), and a guest-to-host request from the host too.
         let relayed = [
             BrokerResponse(id: 1, status: 200, body: Array("{}".utf8)).frame, SampleEvidenceResponse(evidence: [1]).frame,
             BrokerRequest(id: 1, method: .get, path: "/kbs/v0/auth").frame,
@@ -145,7 +146,8 @@ import Testing
     }
     // MARK: Init-data (decision 0022): the host hands it over; only the measured bytes are taken.
 
-    static let document = Array("version = \"0.1.0\"\nalgorithm = \"sha384\"\n\n[data]\n\"coffer.json\" = '''\n{}'''\n".utf8)
+    /// A launch with nothing to provision (no broker): the workload starts without one.
+    static let document = try! LaunchConfiguration(image: "sha256:" + String(repeating: "2e", count: 32)).initDataDocument().bytes
     static let measured = try! MeasuredInitData(algorithm: "sha384", digest: SHA512Digest.hash384(document))
 
     @Test func theMeasuredInitDataIsTakenAndTheWorkloadStarts() throws {
@@ -168,6 +170,17 @@ import Testing
         #expect(failure.reason == .initData && failure.message.contains("is not the one the launch measured"))
         #expect(harness.loop.launchDocument == nil)
         #expect(throws: AgentFailure.self) { try harness.loop.handle(Self.workload.frame) }
+        #expect(harness.spawner.started.isEmpty)
+    }
+
+    /// The digest checks, but its coffer.json is not a launch configuration: nothing starts.
+    @Test func aMeasuredDocumentWithoutAValidConfigurationStartsNothing() throws {
+        let document = Array("version = \"0.1.0\"\nalgorithm = \"sha384\"\n\n[data]\n\"coffer.json\" = '''\n{}'''\n".utf8)
+        var harness = try Harness(initData: try MeasuredInitData(algorithm: "sha384", digest: SHA512Digest.hash384(document)))
+        defer { harness.close() }
+        try harness.loop.handle(InitDataMessage(document: document).frame)
+        let failure = try #require(throws: AgentFailure.self) { try harness.loop.handle(Self.workload.frame) }
+        #expect(failure.reason == .initData && failure.id == .main && failure.message.contains("coffer.json"), "\(failure.message)")
         #expect(harness.spawner.started.isEmpty)
     }
 
