@@ -208,13 +208,14 @@ import Testing
         #expect(boot.started.isEmpty && boot.secretFiles.isEmpty)
     }
 
-    /// Until the lead wires the volume helper's attacher, a launch with a volume stops, naming it.
-    @Test func theUnwiredVolumeAttacherStopsTheLaunch() async throws {
+    /// A volume that cannot be opened (here: refused by the attacher, after its key was released)
+    /// stops the launch with reason `volume`, naming it; the workload never starts.
+    @Test func aVolumeThatDoesNotOpenStopsTheLaunch() async throws {
         let broker = try await BrokerProcess()
         defer { broker.stop() }
         let volume = LaunchConfiguration.Volume(name: "data", key: "kbs:///default/vol/data", path: "/data")
-        let boot = try await Self.boot(broker, Self.configuration(broker, volumes: [volume]), volumes: UnwiredVolumeAttacher())
-        #expect(boot.failure?.reason == .volume && boot.failure?.message.contains("not supported by this agent build") == true)
+        let boot = try await Self.boot(broker, Self.configuration(broker, volumes: [volume]), volumes: RefusingAttacher())
+        #expect(boot.failure?.reason == .volume && boot.failure?.message.contains("volume data: no disk attached for it") == true)
         #expect(boot.started.isEmpty)
     }
 }
@@ -315,5 +316,12 @@ final class RecordingVolumes: VolumeAttacher, @unchecked Sendable {
 
     func attach(_ volume: LaunchConfiguration.Volume, index: Int, key: [UInt8], owner: (uid: UInt32, gid: UInt32)) throws(AgentFailure) {
         attached.append((volume.name, key))
+    }
+}
+
+/// An attacher that refuses every volume as the real one does when its disk is missing.
+struct RefusingAttacher: VolumeAttacher {
+    func attach(_ volume: LaunchConfiguration.Volume, index: Int, key: [UInt8], owner: (uid: UInt32, gid: UInt32)) throws(AgentFailure) {
+        throw AgentFailure(.volume, "volume \(volume.name): no disk attached for it", id: .main)
     }
 }
