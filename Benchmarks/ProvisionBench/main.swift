@@ -99,7 +99,7 @@ try shell("""
     '\(coffer)' volume create provision-bench --size 64M --key kbs:///bench/volume/data > /dev/null
     """)
 let provisioning = confidential + ["--secret", "kbs:///bench/app/a", "--secret", "kbs:///bench/app/b", "-v", "provision-bench:/data"]
-try shell("'\(coffer)' measure --agent '\(agent)' provision-bench:true \(provisioning.map { "'\($0)'" }.joined(separator: " ")) --format policy > policy.json")
+try shell("'\(coffer)' measure --agent '\(agent)' \(provisioning.map { "'\($0)'" }.joined(separator: " ")) --format policy provision-bench:true > policy.json")
 try shell("'\(coffer)' kbs admin set-policy \(admin) --file policy.json > /dev/null")
 
 struct Contender { var name: String; var arguments: [String] }

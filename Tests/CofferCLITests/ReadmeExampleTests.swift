@@ -117,7 +117,7 @@ import Testing
     /// Lines of the "Confidential workloads" block not run here, by their first word, and why.
     static let confidentialNotRunHere = ["scripts/make-python-rootfs": "debootstrap downloads Debian; the test builds python.tar from the host's Python"]
 
-    /// The "Confidential workloads" block runs as written, in one shell (its lines share variables
+    /// The "Confidential workloads" block runs as written, in one bash (its lines share variables
     /// and the broker started in the background), against a real broker on loopback: the md5 tool
     /// prints the digest of its secret input, the Python application's second run sees the first
     /// run's line on its encrypted volume, the volume file holds no plaintext, and a modified image
@@ -139,7 +139,10 @@ import Testing
         // One shell for the block: each line between markers, so that what it printed can be told
         // apart, and the first failing line ends the script.
         // The broker the block starts in the background ends with the script, whatever happens.
-        var script = "trap 'kill $(jobs -p) 2>/dev/null' EXIT\n"
+        // Descriptors this test process leaves open are closed first: the broker would inherit
+        // them and keep Foundation's Process waiting for the script after it ended.
+        var script = "for fd in /proc/$$/fd/*; do n=${fd##*/}; [ \"$n\" -gt 2 ] 2>/dev/null && eval \"exec $n>&-\"; done\n"
+        script += "trap 'kill $(jobs -p) 2>/dev/null' EXIT\n"
         var run: [(index: Int, line: String)] = []
         for (index, line) in lines.enumerated() {
             let first = String(line.prefix { $0 != " " })
@@ -148,7 +151,7 @@ import Testing
             script += "echo '@@@ \(index)'\n{ \(command)\n} 2>&1 || { echo '@@@ failed \(index)'; exit 1; }\n"
             run.append((index, line))
         }
-        let result = try CofferTestSupport.run("/bin/sh", ["-c", script], environment: ["COFFER_HOME": home.path, "PATH": path], directory: work.path)
+        let result = try CofferTestSupport.run("/bin/bash", ["-c", script], environment: ["COFFER_HOME": home.path, "PATH": path], directory: work.path)
         let output = result.stdout + result.stderr
         #expect(result.status == 0, "\(output)\n---- broker:\n\((try? String(contentsOfFile: work.file("kbs.log"), encoding: .utf8)) ?? "")")
         var printed: [Int: String] = [:]
