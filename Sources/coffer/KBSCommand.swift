@@ -50,7 +50,7 @@ struct KBSServe: ParsableCommand {
     var sessionLifetime: Int = 300
     @Option(help: ArgumentHelp("At most this many unauthenticated (challenged, not yet attested) sessions per client address (default 1024; behind a proxy all clients share its address).", valueName: "count"))
     var maxUnauthenticatedPerAddress: Int = 1_024
-    @Option(help: "Trust sample evidence signed by this launcher public key (Ed25519 PEM); with --dev, default $COFFER_HOME/keys/launcher.pub.")
+    @Option(help: "Trust sample evidence signed by this launcher public key (Ed25519 PEM); with --dev, default $COFFER_HOME/keys/launcher.pub (made if absent, as `coffer run` would).")
     var sampleSigner: [String] = []
 
     func run() throws {
@@ -83,7 +83,10 @@ struct KBSServe: ParsableCommand {
             }
             var trust = TrustAnchors()
             var signers = sampleSigner
-            if dev, signers.isEmpty, FileSystem.exists(storeOptions.store.keysDirectory + "/launcher.pub") {
+            if dev, signers.isEmpty {
+                // Development mode on one machine: the broker trusts this home's launcher, whose
+                // key is made here if `coffer run` has not made it yet (decision 0032).
+                _ = try LauncherKey.load(explicit: nil, store: storeOptions.store)
                 signers = [storeOptions.store.keysDirectory + "/launcher.pub"]
             }
             for path in signers {
