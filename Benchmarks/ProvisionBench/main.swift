@@ -73,7 +73,7 @@ let url = "https://127.0.0.1:\(port)"
 try shell("'\(coffer)' kbs admin-token --key admin.pem > /dev/null")
 let broker = Process()
 broker.executableURL = URL(fileURLWithPath: coffer)
-broker.arguments = ["kbs", "serve", "--dev", "--listen", "127.0.0.1:\(port)", "--home", "\(work)/kbs", "--admin-key", "\(work)/admin.pem.pub"]
+broker.arguments = ["kbs", "serve", "--dev", "--listen", "127.0.0.1:\(port)", "--home", home, "--admin-key", "\(work)/admin.pem.pub"]
 broker.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
 broker.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
 broker.standardError = FileHandle(forWritingAtPath: "/dev/null")
@@ -84,9 +84,10 @@ defer {
     _ = try? shell("'\(coffer)' volume rm provision-bench > /dev/null 2>&1")
     try? FileManager.default.removeItem(atPath: work)
 }
-try shell("for i in $(seq 100); do [ -f kbs/kbs/tls.crt ] && break; sleep 0.1; done; sleep 0.5")
-let admin = "--url \(url) --key admin.pem --cacert kbs/kbs/tls.crt"
-let confidential = ["--kbs", url, "--kbs-key", "\(work)/kbs/kbs/signing.pub", "--kbs-cert", "\(work)/kbs/kbs/tls.crt"]
+try shell("for i in $(seq 100); do [ -f '\(home)/kbs/tls.crt' ] && break; sleep 0.1; done; sleep 0.5")
+let admin = "--url \(url) --key admin.pem --cacert '\(home)/kbs/tls.crt'"
+// The broker shares the launcher's home (development mode on one machine: it trusts that home's launcher key).
+let confidential = ["--kbs", url, "--kbs-key", "\(home)/kbs/signing.pub", "--kbs-cert", "\(home)/kbs/tls.crt"]
 try "int main(void) { return 0; }\n".write(toFile: "\(work)/true.c", atomically: true, encoding: .utf8)
 try shell("""
     gcc -static -O2 -o true true.c
@@ -126,7 +127,7 @@ print("median: plain \(format(median(times[0]))) s, confidential \(format(median
 _ = try timed("kept", ["run", "--name", "provision-bench", "--agent", agent] + provisioning + ["provision-bench:true"])
 let console = try shell("'\(coffer)' logs --console provision-bench; '\(coffer)' rm provision-bench > /dev/null")
 print("the agent's account of one confidential run (console):")
-for line in console.split(separator: "\n") where line.contains("provision") || line.contains("ready after") { print("  \(line)") }
+for line in console.split(whereSeparator: \.isNewline) where line.contains("coffer-agent:") { print("  \(line)") }
 
 struct TCB: Decodable {
     struct Userspace: Decodable { var bytes: Int; var goalBytes: Int }
