@@ -274,34 +274,40 @@ final class TestRelay: @unchecked Sendable {
         }
     }
 
-    /// HTTP to the broker, as `HostLaunchServices.relay` does (status 0 when it cannot).
+    /// HTTP to the broker, as `HostLaunchServices.relay` does (status 0 when it cannot), through
+    /// curl: a subprocess from the relay's own thread, so the relay never waits for Swift's
+    /// cooperative pool, which the suite's other tests may hold (the agent's 30 s deadline would
+    /// then fire under load).
     func relay(_ request: BrokerRequest) -> BrokerResponse {
-        let client = broker.client
-        let headers = request.cookie.isEmpty ? [:] : ["Cookie": "\(KBSProtocol.sessionCookie)=\(request.cookie)"]
-        let body = request.method == .post ? Data(request.body) : nil
-        let (method, path) = (request.method.name, request.path)
-        guard let reply = try? blocking({ try await client.send(method, path, body: body, headers: headers) }) else {
-            return BrokerResponse(id: request.id, status: 0, body: Array("the test relay could not reach the broker".utf8))
+        func unreachable(_ why: String) -> BrokerResponse {
+            BrokerResponse(id: request.id, status: 0, body: Array("the test relay could not reach the broker: \(why)".utf8))
         }
-        return BrokerResponse(
-            id: request.id, status: UInt16(clamping: reply.status), cookie: KBSClient.sessionID(reply) ?? "",
-            signature: reply.header(KBSServer.signatureHeader.rawName) ?? "", body: Array(reply.body))
+        guard let work = try? TemporaryDirectory("coffer-test-relay") else { return unreachable("no scratch directory") }
+        var arguments = ["-s", "-S", "--max-time", "60", "-D", work.file("headers"), "-o", work.file("body"), "-X", request.method.name]
+        if !request.cookie.isEmpty { arguments += ["-H", "Cookie: \(KBSProtocol.sessionCookie)=\(request.cookie)"] }
+        if request.method == .post {
+            guard FileManager.default.createFile(atPath: work.file("request"), contents: Data(request.body)) else { return unreachable("no request file") }
+            arguments += ["-H", "Content-Type: application/json", "--data-binary", "@" + work.file("request")]
+        }
+        guard let result = try? run("/usr/bin/curl", arguments + [broker.url + request.path]), result.status == 0,
+              let headers = try? String(contentsOfFile: work.file("headers"), encoding: .utf8) else {
+            return unreachable("curl failed")
+        }
+        var status: UInt16 = 0, cookie = "", signature = ""
+        for line in headers.split(whereSeparator: \.isNewline) {
+            let text = String(line)
+            if text.hasPrefix("HTTP/") { status = UInt16(text.split(separator: " ").dropFirst().first ?? "") ?? 0; continue }
+            guard let colon = text.firstIndex(of: ":") else { continue }
+            let name = text[..<colon].lowercased(), value = text[text.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            if name == "set-cookie", value.hasPrefix(KBSProtocol.sessionCookie + "=") {
+                cookie = String(value.dropFirst(KBSProtocol.sessionCookie.count + 1).prefix { $0 != ";" })
+            }
+            if name == ResourceSignature.header.lowercased() { signature = value }
+        }
+        let body = (try? Data(contentsOf: URL(fileURLWithPath: work.file("body")))).map(Array.init) ?? []
+        return BrokerResponse(id: request.id, status: status, cookie: cookie, signature: signature, body: body)
     }
 }
-
-/// Runs async work from a plain thread (the relay's), waiting for it.
-func blocking<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) throws -> T {
-    let outcome = Outcome<T>()
-    let done = DispatchSemaphore(value: 0)
-    Task {
-        do { outcome.result = .success(try await body()) } catch { outcome.result = .failure(error) }
-        done.signal()
-    }
-    done.wait()
-    return try outcome.result!.get()
-}
-
-final class Outcome<T: Sendable>: @unchecked Sendable { var result: Result<T, any Error>? }
 
 /// The agent's loop, handed to the thread that plays the guest.
 final class LoopBox: @unchecked Sendable {

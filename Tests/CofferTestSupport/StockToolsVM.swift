@@ -31,9 +31,14 @@ public struct StockToolsVM: Sendable {
     /// Printed by the prelude after the script, with its exit status.
     public static let statusMarker = "@@coffer-stock-status "
 
-    /// The cached default kernel; fails saying what to run when there is none.
+    /// The cached default kernel, fetched with `coffer setup` on first use as the other VM tests
+    /// do; fails saying what went wrong when there is none.
     public init(kernelHome: String = "\(Repository.root())/.build-vm/home") throws {
         let directory = "\(kernelHome)/kernel/default"
+        if !FileManager.default.fileExists(atPath: "\(directory)/vmlinuz") {
+            let setup = try CofferTestSupport.run(Repository.executable("coffer"), ["setup", "--home", kernelHome])
+            guard setup.status == 0 else { throw TestFailure("coffer setup --home \(kernelHome) failed: \(setup.stderr)") }
+        }
         guard FileManager.default.fileExists(atPath: "\(directory)/vmlinuz"),
             FileManager.default.fileExists(atPath: "\(directory)/modules/modules.builtin")
         else {
