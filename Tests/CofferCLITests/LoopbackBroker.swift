@@ -49,10 +49,19 @@ final class LoopbackBroker {
         process.waitUntilExit()
     }
 
+    /// The launcher key the broker trusts for sample evidence (the store's).
+    var launcherKey: String { "\(home)/keys/launcher.key" }
+    /// What `coffer kbs admin` and `coffer kbs client` take to reach this broker as its admin.
+    var adminOptions: [String] { ["--url", url, "--key", directory.file("admin.pem"), "--cacert", certificate] }
+
+    /// `coffer kbs admin ARGUMENTS` against this broker, whatever its outcome.
+    func adminCommand(_ arguments: [String]) throws -> CommandResult {
+        try run(coffer, ["kbs", "admin"] + arguments + adminOptions, environment: ["COFFER_HOME": home])
+    }
+
     /// `coffer kbs admin ARGUMENTS` against this broker; throws with its error unless it succeeds.
     func admin(_ arguments: [String]) throws {
-        let result = try run(coffer, ["kbs", "admin"] + arguments + ["--url", url, "--key", directory.file("admin.pem"), "--cacert", certificate],
-                             environment: ["COFFER_HOME": home])
+        let result = try adminCommand(arguments)
         guard result.status == 0 else { throw TestFailure("coffer kbs admin \(arguments) failed: \(result.stderr)") }
     }
 

@@ -67,15 +67,8 @@ import Testing
         let home = try RunCLITests().storeWithKernel()
         _ = try image(home.path)
         let keys = try TemporaryDirectory("coffer-measure-keys")
-        for step in [["genpkey", "-algorithm", "ed25519", "-out", keys.file("launcher.key")],
-                     ["pkey", "-in", keys.file("launcher.key"), "-pubout", "-out", keys.file("launcher.pub")]] {
-            #expect(try run("openssl", step).status == 0)
-        }
-        #expect(try coffer(home.path, ["kbs", "admin-token", "--key", keys.file("admin.key")]).status == 0)
-        let broker = try BrokerProcess(coffer: coffer, home: keys.file("kbs"), arguments: [
-            "--dev", "--admin-key", keys.file("admin.key.pub"), "--sample-signer", keys.file("launcher.pub")])
-        defer { broker.stop() }
-        let signing = keys.file("kbs/kbs/signing.pub")
+        let broker = try LoopbackBroker(coffer: coffer, home: home.path)
+        let signing = broker.identity
         let options = ["--kbs", broker.url, "--kbs-key", signing, "--secret", "kbs:///default/key/api:/run/secrets/api", "argc:1"]
         let prediction = try measure(home.path, options)
         let document = try #require(prediction.initDataDocument)
@@ -85,16 +78,15 @@ import Testing
         let policy = try coffer(home.path, ["measure", "--format", "policy"] + options)
         #expect(policy.status == 0, "\(policy.stderr)")
         let file = try keys.write("policy.json", policy.stdout)
-        let admin = ["--url", broker.url, "--key", keys.file("admin.key"), "--cacert", keys.file("kbs/kbs/tls.crt")]
-        let set = try coffer(home.path, ["kbs", "admin", "set-policy", "--file", file] + admin)
+        let set = try broker.adminCommand(["set-policy", "--file", file])
         #expect(set.status == 0 && set.stdout == "attestation policy set\nresource policy set\n", "\(set.stderr)")
         let value = try keys.write("api", "the-api-key", mode: 0o600)
-        #expect(try coffer(home.path, ["kbs", "admin", "put-resource", "--resource", "default/key/api", "--file", value] + admin).status == 0)
+        #expect(try broker.adminCommand(["put-resource", "--resource", "default/key/api", "--file", value]).status == 0)
 
         let initData = try keys.write("init-data.toml", document)
         func attest(measurement: String) throws -> CommandResult {
-            try coffer(home.path, ["kbs", "client", "attest-and-get", "--url", broker.url, "--cacert", keys.file("kbs/kbs/tls.crt"),
-                                   "--launcher-key", keys.file("launcher.key"), "--measurement", measurement, "--host-data", prediction.field.value,
+            try coffer(home.path, ["kbs", "client", "attest-and-get", "--url", broker.url, "--cacert", broker.certificate,
+                                   "--launcher-key", broker.launcherKey, "--measurement", measurement, "--host-data", prediction.field.value,
                                    "--init-data", initData, "--resource", "default/key/api", "--kbs-key", signing])
         }
         let measurement = try #require(prediction.claims["measurement"])
@@ -107,45 +99,9 @@ import Testing
         // the attestation policy as it was (the admitted launch still attests).
         let half = try keys.write("half.json", #"{"attestation":{"tees":{"sample":{"reference_values":{"measurement":["00"]}}}},"#
             + #""resource":{"rules":[{"resources":["*"],"image_ids":["abcd"]}]}}"#)
-        let refused = try coffer(home.path, ["kbs", "admin", "set-policy", "--file", half] + admin)
+        let refused = try broker.adminCommand(["set-policy", "--file", half])
         #expect(refused.status != 0 && refused.stdout.isEmpty && refused.stderr.contains(#"resource policy refused: rules[0].image_ids: "abcd""#),
                 "\(refused.stderr)")
         #expect(try attest(measurement: measurement).stdout == "the-api-key")
     }
-}
-
-/// A real `coffer kbs serve` on a free loopback port, for the CLI suites (which do not link the broker).
-final class BrokerProcess: @unchecked Sendable {
-    let process = Process()
-    let url: String
-    private let output = Pipe(), errors = Pipe()
-
-    init(coffer: String, home: String, arguments: [String]) throws {
-        process.executableURL = URL(fileURLWithPath: coffer)
-        process.arguments = ["kbs", "serve", "--home", home, "--listen", "127.0.0.1:0"] + arguments
-        process.standardOutput = output
-        process.standardError = errors
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        var buffer = ""
-        while true {
-            let chunk = output.fileHandleForReading.availableData
-            if chunk.isEmpty {
-                throw TestFailure("coffer kbs serve exited: \(String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))")
-            }
-            buffer += String(decoding: chunk, as: UTF8.self)
-            if let line = buffer.split(separator: "\n").first(where: { $0.hasPrefix("listening on ") }) {
-                url = String(line.dropFirst("listening on ".count))
-                break
-            }
-        }
-    }
-
-    func stop() {
-        guard process.isRunning else { return }
-        process.terminate()
-        process.waitUntilExit()
-    }
-
-    deinit { stop() }
 }
