@@ -19,6 +19,8 @@ enum BootSequence {
         var workload: WorkloadBinding?
         /// The init-data digest the launch measured (nil: the launch has none).
         var initData: MeasuredInitData?
+        /// The broker the image pins (`coffer.kbs=`, decision 0037); nil: the init-data's is trusted.
+        var brokerPin: BrokerPin?
         var root: VerityRoot?
         var modulesLoaded: Int
         /// CLOCK_BOOTTIME when the modules were loaded, for the console's timing line.
@@ -38,6 +40,7 @@ enum BootSequence {
         let permission = try step(.execPolicy) { try ExecPolicy.parse(commandLine: commandLine) }
         let workload = try step(.workload) { try WorkloadBinding.parse(commandLine: commandLine) }
         let initData = try step(.initData) { try MeasuredInitData.parse(commandLine: commandLine) }
+        let brokerPin = try step(.broker) { try BrokerPin.parse(commandLine: commandLine) }
         let root = try step(.root) { try VerityRoot.parse(commandLine: commandLine) }
         /// The network's modules are in the initramfs, so they load before the root switch.
         let network = try step(.network) { try GuestNetwork.requested(commandLine: commandLine) }
@@ -49,7 +52,7 @@ enum BootSequence {
         }
         try step(.network) { try system.configureNetwork(requested: network) }
         return Booted(
-            channel: port, permission: permission, workload: workload, initData: initData, root: root,
+            channel: port, permission: permission, workload: workload, initData: initData, brokerPin: brokerPin, root: root,
             modulesLoaded: modules, modulesLoadedAt: loadedAt)
     }
 

@@ -18,6 +18,8 @@ struct HostRequestLoop {
     let workload: WorkloadBinding?
     /// The init-data digest the measured command line names (nil: the launch has none).
     let initData: MeasuredInitData?
+    /// The broker the image pins (`coffer.kbs=`): the init-data's broker must have this identity.
+    let brokerPin: BrokerPin?
     /// The init-data document once the host handed it over and it hashed to `initData`.
     private(set) var launchDocument: [UInt8]?
     let console: Console
@@ -34,7 +36,8 @@ struct HostRequestLoop {
     private var buffer = [UInt8](repeating: 0, count: 32768)
 
     init(
-        port: FileDescriptor, permission: ExecPolicy, workload: WorkloadBinding?, initData: MeasuredInitData? = nil, console: Console,
+        port: FileDescriptor, permission: ExecPolicy, workload: WorkloadBinding?, initData: MeasuredInitData? = nil, brokerPin: BrokerPin? = nil,
+        console: Console,
         spawner: any ProcessSpawner = GuestSpawner(), evidence: any EvidenceSource = TSMEvidenceSource(),
         secrets: any SecretStore = SecretsDirectory.workloadRoot,
         // The lead replaces this placeholder with the volume helper's GuestVolumeAttacher.
@@ -44,6 +47,7 @@ struct HostRequestLoop {
         self.permission = permission
         self.workload = workload
         self.initData = initData
+        self.brokerPin = brokerPin
         self.console = console
         self.spawner = spawner
         self.evidence = evidence
@@ -281,7 +285,7 @@ struct HostRequestLoop {
         let user = try Self.users().resolve(request.user)
         var relay = HostRelay(port: port, decoder: decoder)
         try provisioning.run(
-            channel: &relay, evidence: evidence, secrets: secrets, volumes: volumes, owner: (user.uid, user.gid), console: console)
+            channel: &relay, pin: brokerPin, evidence: evidence, secrets: secrets, volumes: volumes, owner: (user.uid, user.gid), console: console)
         decoder = relay.decoder
         return relay.deferred
     }

@@ -39,6 +39,10 @@ struct BuildCommand: ParsableCommand {
     @Option(help: "Working directory.") var workdir: String?
     @Option(help: "User (uid[:gid] or a name from the image's /etc/passwd).") var user: String?
     @Option(help: "Default guest memory, e.g. 512M.") var memory: String?
+    @Option(name: .customLong("kbs-key"), help: ArgumentHelp(
+        "Pin the key broker: its ES256 signing public key (PEM, its home's kbs/signing.pub). The guest then takes secrets and volume keys from no other broker; the image id covers it.",
+        valueName: "file"))
+    var kbsKey: String?
 
     @Option(help: "Builder key (PKCS#8 PEM); default: the store's key from `coffer key generate`, if any.")
     var key: String?
@@ -64,15 +68,17 @@ struct BuildCommand: ParsableCommand {
             let result = try ImageBuilder(store: store, progress: progress).build(spec, tags: references, key: signingKey)
             if json {
                 try printJSON(BuildOutput(id: result.id, rootHash: result.manifest.rootfs.verity.rootHash,
-                    tags: result.tags.map(\.description), signedBy: result.signature?.keyId))
+                    tags: result.tags.map(\.description), signedBy: result.signature?.keyId,
+                    brokerPin: try ImageLaunch.brokerPin(result.manifest.config)?.description))
             } else {
                 print(result.id)
+                let pin = try ImageLaunch.brokerPin(result.manifest.config).map { "broker     pinned to \($0.description)\n" } ?? ""
                 FileHandle.standardError.write(Data("""
                     root hash  \(result.manifest.rootfs.verity.rootHash)
                     rootfs     \(result.manifest.rootfs.digest) (\(result.manifest.rootfs.size) bytes)
                     signed     \(result.signature.map { "by \($0.keyId)" } ?? "no (run `coffer key generate` to sign builds)")
 
-                    """.utf8))
+                    """.utf8) + Data(pin.utf8))
             }
         }
     }
@@ -88,6 +94,7 @@ struct BuildCommand: ParsableCommand {
         for entry in env where !entry.contains("=") {
             throw CofferError(.invalidInput, "--env \(entry): expected KEY=VALUE")
         }
+        if let kbsKey { spec.kbsKey = try ConfidentialOptions.signingKey(kbsKey) }
         if let workdir { spec.workdir = workdir }
         if let user { spec.user = user }
         if let memory {
@@ -129,5 +136,7 @@ struct BuildCommand: ParsableCommand {
         var rootHash: String
         var tags: [String]
         var signedBy: String?
+        /// `sha256:` of the pinned broker key's SubjectPublicKeyInfo (`coffer.kbs=`), if any.
+        var brokerPin: String?
     }
 }

@@ -50,22 +50,35 @@ struct ConfidentialOptions: ParsableArguments {
     }
 
     /// The launch of `image` these options describe, checked (nil when there are none). Every
-    /// error names the flag and the value.
-    func launch(image: String, volumeStore: VolumeStore) throws(CofferError) -> Launch? {
+    /// error names the flag and the value. `pinnedKey` is the broker key the image pins (its
+    /// manifest's `kbsKey`, decision 0037): it is the identity when `--kbs-key` is not given, and
+    /// `--kbs-key` naming another key is refused (the guest would refuse it too).
+    func launch(image: String, pinnedKey: String? = nil, volumeStore: VolumeStore) throws(CofferError) -> Launch? {
         if isEmpty { return nil }
         var broker: LaunchConfiguration.Broker?
         switch (brokerURL, brokerKey) {
         case (nil, nil):
             if brokerCertificate != nil { throw CofferError(.invalidInput, "--kbs-cert needs --kbs") }
-        case (let url?, nil):
-            throw CofferError(.invalidInput, "--kbs \(url) needs --kbs-key: the broker's signing public key (its home's kbs/signing.pub), which the guest trusts")
         case (nil, let key?):
             throw CofferError(.invalidInput, "--kbs-key \(key) needs --kbs URL")
-        case (let url?, let key?):
+        case (let url?, let key):
             guard url.hasPrefix("https://") || url.hasPrefix("http://"), URL(string: url)?.host?.isEmpty == false else {
                 throw CofferError(.invalidInput, "--kbs \(url): give the broker's base URL, http(s)://HOST[:PORT]")
             }
-            broker = .init(url: url, identity: try Self.signingKey(key))
+            let identity: String
+            switch (key, pinnedKey) {
+            case (nil, nil):
+                throw CofferError(.invalidInput, "--kbs \(url) needs --kbs-key: the broker's signing public key (its home's kbs/signing.pub), which the guest trusts (or build the image with --kbs-key)")
+            case (nil, let pinned?):
+                identity = pinned
+            case (let key?, let pinned):
+                identity = try Self.signingKey(key)
+                if let pinned, pinned != identity {
+                    throw CofferError(
+                        .denied, "--kbs-key \(key) is not the broker key the image pins (\(Self.describe(pinned))); the guest would refuse it: omit --kbs-key to use the pinned one")
+                }
+            }
+            broker = .init(url: url, identity: identity)
         }
         let certificate = try brokerCertificate.map { path throws(CofferError) -> String in
             let text = try readPEM(path, "--kbs-cert")
@@ -106,6 +119,14 @@ struct ConfidentialOptions: ParsableArguments {
             throw CofferError(.invalidInput, "the launch's init-data cannot be written: \(error)", cause: error)
         }
         return Launch(configuration: configuration, document: document, volumeDisks: disks, brokerURL: broker?.url, brokerCertificate: certificate)
+    }
+
+    /// A broker key as `coffer inspect` and the agent name it: `sha256:` of its SubjectPublicKeyInfo.
+    static func describe(_ pem: String) -> String { pin(pem)?.description ?? "an unreadable key" }
+
+    /// The pin of a P-256 public key in PEM (nil if it is not one): what `coffer.kbs=` carries.
+    static func pin(_ pem: String) -> BrokerPin? {
+        (try? P256.Signing.PublicKey(pemRepresentation: pem)).map { BrokerPin(subjectPublicKeyInfo: Array($0.derRepresentation)) }
     }
 
     /// The PEM of an ES256 (P-256) public key, re-encoded so that one key gives one init-data.

@@ -26,9 +26,20 @@ enum ImageLaunch {
             hashBlockSize: verity.hashBlockSize)
         // swift-crypto's SHA-256 (BoringSSL, SHA extensions where the CPU has them) hashes the
         // ~20 MB a launch reads several times faster than CofferCore's portable code.
+        let config = stored.manifest.config
         return try GuestLaunch(
-            home: home, kernel: kernel, agent: try agentPath(agent), root: root, exec: stored.manifest.config.exec.resolved(user: stored.manifest.config.user, cwd: stored.manifest.config.workdir)
+            home: home, kernel: kernel, agent: try agentPath(agent), root: root, exec: config.exec.resolved(user: config.user, cwd: config.workdir),
+            brokerPin: try brokerPin(config)
         ) { Array(SHA256.hash(data: $0)) }
+    }
+
+    /// The broker the image pins (`coffer build --kbs-key`, decision 0037), as the agent checks it.
+    static func brokerPin(_ config: ImageConfig) throws(CofferError) -> BrokerPin? {
+        guard let pem = config.kbsKey else { return nil }
+        guard let pin = ConfidentialOptions.pin(pem) else {
+            throw CofferError(.invalidInput, "the image's manifest pins a broker key (kbsKey) that is not a P-256 public key in PEM")
+        }
+        return pin
     }
 
     /// The accelerator `--accel` asks for, as this host allows it.

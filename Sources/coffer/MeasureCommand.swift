@@ -69,7 +69,7 @@ struct MeasureCommand: ParsableCommand {
             guard let port = PortMapping(text) else { throw CofferError(.invalidInput, "-p \(text): expected [IP:]HOST:GUEST[/tcp|udp] with ports 1-65535") }
             return port
         }
-        let confidential = try confidential.launch(image: stored.id, volumeStore: VolumeCommand.volumes(storeOptions))
+        let confidential = try confidential.launch(image: stored.id, pinnedKey: stored.manifest.config.kbsKey, volumeStore: VolumeCommand.volumes(storeOptions))
         // The run directory's paths are not measured; placeholders stand in for them (as in `tcb`).
         var vm = launch.configuration(
             accelerator: choice.accelerator, tscKilohertz: HostFacts.probe().tscKilohertz, agentSocket: "-", consoleLog: "-",

@@ -57,7 +57,7 @@ struct RunCommand: ParsableCommand {
             guard let port = PortMapping(text) else { throw CofferError(.invalidInput, "-p \(text): expected [IP:]HOST:GUEST[/tcp|udp] with ports 1-65535") }
             return port
         }
-        let provisioning = try confidential.launch(image: stored.id, volumeStore: VolumeStore(home: store.home))
+        let provisioning = try confidential.launch(image: stored.id, pinnedKey: stored.manifest.config.kbsKey, volumeStore: VolumeStore(home: store.home))
         let clock = ContinuousClock(), begun = clock.now
         let (spec, directory) = try launch.create(
             stored, reference: image, workload: workload, name: name, ports: ports, autoRemove: rm, home: store.home, verbose: verbose,

@@ -53,7 +53,7 @@ struct TCBCommand: ParsableCommand {
         // The workload `coffer run` with the same options starts (program, arguments, env,
         // workdir, user): bound on the command line, so each choice has its own measurement.
         let workload = try program.request(stored.manifest.config, command: command, tty: tty, stdin: false).workload()
-        let provisioning = try confidential.launch(image: stored.id, volumeStore: VolumeStore(home: store.home))
+        let provisioning = try confidential.launch(image: stored.id, pinnedKey: stored.manifest.config.kbsKey, volumeStore: VolumeStore(home: store.home))
         let vm = launch.configuration(
             accelerator: choice.accelerator, tscKilohertz: HostFacts.probe().tscKilohertz, agentSocket: "-", consoleLog: "-",
             workload: workload.binding, initData: provisioning?.measured, volumes: provisioning?.volumeDisks ?? [])

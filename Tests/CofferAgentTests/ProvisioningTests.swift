@@ -44,7 +44,7 @@ import Testing
     }
 
     static func boot(
-        _ broker: BrokerProcess, _ configuration: LaunchConfiguration, permission: ExecPolicy = .deny, early: [Frame] = [],
+        _ broker: BrokerProcess, _ configuration: LaunchConfiguration, pin: BrokerPin? = nil, permission: ExecPolicy = .deny, early: [Frame] = [],
         volumes: (any VolumeAttacher)? = nil, tamper: @escaping Tamper = { _, _, answer, _ in [answer.frame] }
     ) async throws -> Boot {
         let document = try configuration.initDataDocument()
@@ -57,7 +57,7 @@ import Testing
         let spawner = RecordingSpawner()
         let box = LoopBox(HostRequestLoop(
             port: FileDescriptor(rawValue: ends[1]), permission: permission, workload: WorkloadBinding(Self.workload),
-            initData: try MeasuredInitData(algorithm: "sha384", digest: document.digest), console: Console(transcript: transcript),
+            initData: try MeasuredInitData(algorithm: "sha384", digest: document.digest), brokerPin: pin, console: Console(transcript: transcript),
             spawner: spawner, evidence: RecordingEvidence(), secrets: SecretsDirectory(root: root.path, mountsTmpfs: false),
             volumes: volumes ?? recording))
         let relay = TestRelay(host: host, broker: broker, document: document, tamper: tamper)
@@ -83,6 +83,43 @@ import Testing
         return Boot(failure: box.failure, started: spawner.started, console: transcript.lines, relay: relay, root: root, volumes: recording)
     }
 
+    static func pin(_ identity: String) throws -> BrokerPin {
+        BrokerPin(subjectPublicKeyInfo: Array(try P256.Signing.PublicKey(pemRepresentation: identity).derRepresentation))
+    }
+
+    /// The host writes its own key into the init-data as the broker's identity and signs every
+    /// resource with it (the measurement changes, so the real broker would refuse it, but the
+    /// guest would take the host's resources: a volume key the host knows). Unpinned, that works;
+    /// with the image's pin (`coffer.kbs=`, decision 0037) the guest asks nothing and starts nothing.
+    @Test func aBrokerTheImageDoesNotPinIsNeverAsked() async throws {
+        let broker = try await BrokerProcess()
+        defer { broker.stop() }
+        let hostKey = P256.Signing.PrivateKey()
+        var substituted = Self.configuration(broker)
+        substituted.broker = .init(url: broker.url, identity: hostKey.publicKey.pemRepresentation)
+        let forge: Tamper = { index, request, answer, relay in
+            guard index >= 2 else { return [answer.frame] }
+            let attestation = try KBSAttestation(json: try JSONValue.parse(relay.requests[1].body))
+            let body = CanonicalJSON.serialize(try JWE.encrypt(Array("chosen-by-the-host".utf8), to: attestation.runtimeData.teePubkey).json)
+            let path = String(request.path.dropFirst("/kbs/v0/resource/".count))
+            let signature = try ResourceSignature.sign(
+                body: body, resource: try ResourceURI(path: path), teePubkey: attestation.runtimeData.teePubkey, key: hostKey)
+            return [BrokerResponse(id: request.id, status: 200, signature: signature, body: body).frame]
+        }
+        // Unpinned, the substitution succeeds: the workload would read the host's secret.
+        let unpinned = try await Self.boot(broker, substituted, tamper: forge)
+        #expect(unpinned.failure == nil, "\(unpinned.failure?.message ?? "")")
+        #expect(FileManager.default.contents(atPath: unpinned.root.path + "/run/secrets/app/key").map(Array.init) == Array("chosen-by-the-host".utf8))
+
+        let pinned = try await Self.boot(broker, substituted, pin: try Self.pin(broker.identity), tamper: forge)
+        let failure = try #require(pinned.failure, "the launch went on with a broker the image does not pin")
+        #expect(failure.reason == .broker && failure.id == .main, "\(failure.reason) \(failure.message)")
+        #expect(failure.message.contains("is not the one the image pins (coffer.kbs=\(try Self.pin(broker.identity).description))"), "\(failure.message)")
+        #expect(pinned.relay.requests.isEmpty && pinned.relay.sampleRequests == 0)
+        #expect(pinned.started.isEmpty)
+        #expect(pinned.secretFiles.isEmpty)
+    }
+
     static func secretValues() -> [String] {
         BrokerProcess.resources.values.map { String(decoding: $0, as: UTF8.self) }.filter { !$0.isEmpty && $0.utf8.allSatisfy { $0 >= 0x20 && $0 < 0x7F } }
     }
@@ -93,8 +130,10 @@ import Testing
         let volume = LaunchConfiguration.Volume(name: "data", key: "kbs:///default/vol/data", path: "/data")
         // Sent by the host while the agent awaits the broker: kept, and handled after the workload started, in order.
         let exec = StartProcess(id: ProcessID(2), argv: ["/bin/true"], env: ["PATH=/bin"], cwd: "/")
+        // The image pins this broker (coffer.kbs=): the init-data names it, so the launch goes on.
         let boot = try await Self.boot(
-            broker, Self.configuration(broker, volumes: [volume]), permission: .allow, early: [StdinData(.main, Array("early".utf8)).frame, exec.frame])
+            broker, Self.configuration(broker, volumes: [volume]), pin: try Self.pin(broker.identity), permission: .allow,
+            early: [StdinData(.main, Array("early".utf8)).frame, exec.frame])
         #expect(boot.failure == nil, "\(boot.failure?.message ?? "")")
         #expect(boot.started.map(\.argv) == [Self.workload.argv, exec.argv])
         let secrets = boot.root.path + "/run/secrets"

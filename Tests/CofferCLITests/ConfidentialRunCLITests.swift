@@ -139,4 +139,46 @@ import Testing
         #expect(denied.stderr.contains("coffer: the guest's start-up failed attesting to the key broker (reason broker): "), "\(denied.stderr)")
         #expect(denied.stdout.isEmpty)
     }
+
+    /// `coffer build --kbs-key` pins the broker (decision 0037): the image id and the measured
+    /// command line (`coffer.kbs=`, SHA-256 of the key's SubjectPublicKeyInfo, checked here against
+    /// openssl's DER) cover it; `run --kbs` then needs no `--kbs-key`, and one naming another key is
+    /// refused before a VM exists. (The guest's own refusal of another broker is played in
+    /// CofferAgentTests/ProvisioningTests.)
+    @Test func anImagePinnedToABrokerRunsWithItAndRefusesAnother() throws {
+        let fixture = try fixture(kernel: true)
+        let home = fixture.home
+        let work = try TemporaryDirectory("pinned-run")
+        let rootfs = try busyboxRoot(in: work)
+        let broker = try LoopbackBroker(coffer: coffer, home: home.path)
+        let unpinned = try build(home.path, ["--rootfs", rootfs, "-t", "unpinned:1"])
+        let built = try coffer(home.path, ["build", "--no-sign", "--rootfs", rootfs, "--kbs-key", broker.identity, "-t", "pinned:1"])
+        #expect(built.status == 0, "\(built.stderr)")
+        let id = built.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(id != unpinned.id)
+        let pin = "sha256:" + (try sh("openssl pkey -pubin -in \(broker.identity) -outform DER | sha256sum").prefix(64))
+        #expect(built.stderr.contains("broker     pinned to \(pin)"), "\(built.stderr)")
+        let manifest = try coffer(home.path, ["inspect", "pinned:1"]).stdout
+        #expect(manifest.contains("\"kbsKey\""))
+        let tcb = try coffer(home.path, ["tcb", "--format", "json", "pinned:1", "/bin/true"])
+        #expect(tcb.status == 0, "\(tcb.stderr)")
+        #expect(try JSONDecoder().decode(TCB.self, from: Data(tcb.stdout.utf8)).commandLine.contains(" coffer.kbs=\(pin)"), "\(tcb.stdout)")
+
+        try broker.admit(image: id, resources: "default/app/*")
+        try broker.put("default/app/api-key", Array("pinned-secret".utf8))
+        let options = ["--kbs", broker.url, "--kbs-cert", broker.certificate, "--secret", "kbs:///default/app/api-key"]
+        let result = try coffer(home.path, ["run"] + options + ["pinned:1", "/bin/sh", "-c", "cat /run/secrets/api-key"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout == "pinned-secret")
+
+        let vms = { (try? FileManager.default.contentsOfDirectory(atPath: home.file("vms")))?.filter { !$0.hasPrefix(".") }.count ?? 0 }
+        let before = vms()
+        let other = try coffer(home.path, ["run", "--kbs-key", fixture.key] + options + ["pinned:1", "/bin/true"])
+        #expect(other.status == 1)
+        #expect(other.stderr.contains("coffer: --kbs-key \(fixture.key) is not the broker key the image pins (\(pin))"), "\(other.stderr)")
+        #expect(vms() == before)
+        // Unpinned, --kbs alone is still refused: the guest must be told whom to trust.
+        let bare = try coffer(home.path, ["run"] + options + ["unpinned:1", "/bin/true"])
+        #expect(bare.status == 1 && bare.stderr.contains("needs --kbs-key"), "\(bare.stderr)")
+    }
 }

@@ -23,10 +23,20 @@ struct BrokerSession {
     let teePubkey: TeePubKey
     private(set) var cookie = ""
 
-    init(broker: LaunchConfiguration.Broker) throws(AgentFailure) {
+    /// Security: with `pin` (the image's `coffer.kbs=`, measured), a host that wrote another
+    /// broker into the init-data is refused here, before the guest sends it anything or would take
+    /// a resource it signed (decision 0037).
+    init(broker: LaunchConfiguration.Broker, pin: BrokerPin? = nil) throws(AgentFailure) {
         self.broker = broker
         do { identity = try P256.Signing.PublicKey(pemRepresentation: broker.identity) } catch {
             throw AgentFailure(.broker, "the broker identity in the launch's init-data is not a P-256 public key (PEM): \(error)")
+        }
+        if let pin {
+            let named = BrokerPin(subjectPublicKeyInfo: Array(identity.derRepresentation))
+            guard named == pin else {
+                throw AgentFailure(
+                    .broker, "the broker in the launch's init-data (\(named.description)) is not the one the image pins (\(BrokerPin.parameterName)=\(pin.description)): nothing is fetched")
+            }
         }
         teePubkey = TeePubKey(p256: key.publicKey)
     }

@@ -30,14 +30,16 @@ struct Provisioning {
         self.document = document
     }
 
+    /// `pin`, when the image pins a broker (`coffer.kbs=`), is checked against the init-data's
+    /// broker before anything is sent.
     func run(
-        channel: inout some BrokerChannel, evidence: any EvidenceSource, secrets: any SecretStore, volumes: any VolumeAttacher,
+        channel: inout some BrokerChannel, pin: BrokerPin? = nil, evidence: any EvidenceSource, secrets: any SecretStore, volumes: any VolumeAttacher,
         owner: (uid: UInt32, gid: UInt32), console: Console
     ) throws(AgentFailure) {
         guard configuration.needsBroker, let broker = configuration.broker else { return }
         console.log("attesting to the broker at \(broker.url) for \(configuration.secrets.count) secrets and \(configuration.volumes.count) volumes")
         let begun = bootNanoseconds()
-        var session = try BrokerSession(broker: broker)
+        var session = try BrokerSession(broker: broker, pin: pin)
         try session.attest(initData: document, evidence: evidence, channel: &channel)
         let attested = bootNanoseconds()
         var released: [[UInt8]] = []

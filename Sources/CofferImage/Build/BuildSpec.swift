@@ -54,6 +54,8 @@ public struct BuildSpec: Sendable {
     /// Default guest memory in bytes.
     public var memoryBytes: UInt64?
     public var exec: ExecPolicy?
+    /// The broker signing key the image pins (PEM, already re-encoded), decision 0037.
+    public var kbsKey: String?
 
     public init() {}
 

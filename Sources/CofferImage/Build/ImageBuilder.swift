@@ -134,6 +134,7 @@ public struct ImageBuilder: Sendable {
         /// Exact entries name their user and working directory in the manifest itself, so the
         /// image id says exactly what may run (not "whatever the image's user is").
         config.exec = (spec.exec ?? .deny).resolved(user: config.user, cwd: config.workdir)
+        config.kbsKey = spec.kbsKey
         return config
     }
 

@@ -99,10 +99,15 @@ public struct ImageConfig: Codable, Sendable, Equatable {
     /// Which processes the host may start beside the workload (each exactly); enforced by the
     /// guest agent from the measured command line. The builder fills in each entry's user and cwd.
     public var exec: ExecPolicy
+    /// The key broker the image trusts (`coffer build --kbs-key`, decision 0037): its ES256 signing
+    /// key, PEM (SubjectPublicKeyInfo, re-encoded so one key has one spelling). Absent (nil) for an
+    /// image that pins none, and then absent from the canonical JSON, so such images keep the ids
+    /// they had before the field existed.
+    public var kbsKey: String?
 
     public init(
         entrypoint: [String] = [], cmd: [String] = [], env: [String] = [], workdir: String = "/",
-        user: String = "0:0", memoryBytes: UInt64? = nil, exec: ExecPolicy = .deny
+        user: String = "0:0", memoryBytes: UInt64? = nil, exec: ExecPolicy = .deny, kbsKey: String? = nil
     ) {
         self.entrypoint = entrypoint
         self.cmd = cmd
@@ -111,6 +116,7 @@ public struct ImageConfig: Codable, Sendable, Equatable {
         self.user = user
         self.memoryBytes = memoryBytes
         self.exec = exec
+        self.kbsKey = kbsKey
     }
 }
 

@@ -16,17 +16,17 @@ public struct GuestLaunch: Sendable {
     public var sha256: @Sendable ([UInt8]) -> [UInt8]
 
     /// Prepares the launch of `root` on `kernel` with the agent binary at `agent` under the
-    /// image's `exec` policy; the initramfs is taken from (or added to) the cache under `home`,
+    /// image's `exec` policy (and the broker it pins, if any: `coffer.kbs=`); the initramfs is taken from (or added to) the cache under `home`,
     /// hashed with `sha256` (see InitramfsCache).
     public init(
-        home: String, kernel: GuestKernel, agent: String, root: VerityRootDisks, exec: ExecPolicy,
+        home: String, kernel: GuestKernel, agent: String, root: VerityRootDisks, exec: ExecPolicy, brokerPin: BrokerPin? = nil,
         sha256: @escaping @Sendable ([UInt8]) -> [UInt8] = { SHA256Digest.hash($0) }
     ) throws {
         self.kernel = kernel
         self.root = root
         self.sha256 = sha256
         initramfs = try InitramfsCache(home: home, sha256: sha256).initramfs(agent: agent, kernel: kernel)
-        kernelArguments = [root.kernelArgument, exec.kernelArgument]
+        kernelArguments = [root.kernelArgument, exec.kernelArgument] + (brokerPin.map { [$0.kernelArgument] } ?? [])
     }
 
     /// The VM for this launch; the rest are the run's own choices, none of which are measured
