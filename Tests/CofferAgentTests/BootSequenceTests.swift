@@ -45,6 +45,10 @@ import Testing
         #expect(booted.modulesLoaded == 3)
         #expect(booted.permission == .deny)
         #expect(booted.root?.dataBlocks == 16)
+        #expect(booted.brokerPin == nil)
+        let pin = BrokerPin(subjectPublicKeyInfo: [1, 2, 3])
+        let (pinned, _) = boot(FakeGuest(commandLine: "console=ttyS0 \(pin.kernelArgument)", channel: FileDescriptor(rawValue: 99)))
+        #expect(try pinned.get().brokerPin == pin)
     }
 
     @Test(arguments: [
@@ -68,7 +72,8 @@ import Testing
     @Test(arguments: [
         ("coffer.exec=sometimes", AgentFailure.Reason.execPolicy), ("coffer.workload=zz", .workload),
         ("coffer.verity=notahash,00,16", .root), ("coffer.net=tap", .network), ("coffer.bogus=1", .commandLine),
-        ("coffer.exec=allow coffer.exec=deny", .commandLine),
+        ("coffer.exec=allow coffer.exec=deny", .commandLine), ("coffer.kbs=sha256:zz", .broker),
+        ("coffer.initdata=sha384:00", .initData),
     ])
     func aParameterThatDoesNotParseFailsItsStep(parameter: String, reason: AgentFailure.Reason) {
         let (result, _) = boot(FakeGuest(commandLine: "console=ttyS0 \(parameter)", channel: FileDescriptor(rawValue: 99)))

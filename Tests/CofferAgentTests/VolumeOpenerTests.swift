@@ -36,6 +36,10 @@ import Testing
             let mode = parameters.split(separator: " ").dropFirst(3).first.map(String.init) ?? "-"
             log.append("create \(name) \(target) \(sectors)\(target == "integrity" ? " \(mode)" : "")")
             if target == "integrity" {
+                // As the kernel: a table longer than a formatted superblock provides is refused.
+                if superblockKey != nil, head.starts(with: EncryptedVolume.magic), sectors > (try? EncryptedVolume.providedSectors(superblock: head)) ?? 0 {
+                    throw SystemError("device-mapper create integrity", name, errno: EINVAL)
+                }
                 let hmac = parameters.split(separator: " ").first { $0.hasPrefix("internal_hash:") }.map { String($0.dropFirst("internal_hash:hmac(sha256):".count)) }
                 if let superblockKey, hmac != Hex.encode(superblockKey) {
                     throw SystemError("device-mapper create integrity", name, errno: EILSEQ)
@@ -58,7 +62,12 @@ import Testing
     }
 
     static let blank = [UInt8](repeating: 0, count: EncryptedVolume.probeSize)
-    static let formatted = EncryptedVolume.magic + [UInt8](repeating: 7, count: 4088)
+    /// A superblock (version 5, tag size 32, 131064 data sectors) and the rest of its block.
+    static let formatted: [UInt8] = {
+        var block = EncryptedVolume.magic + [5, 0, 32, 0, 1, 0, 0, 0] + [UInt8](repeating: 7, count: 4080)
+        withUnsafeBytes(of: UInt64(131_064).littleEndian) { block.replaceSubrange(16..<24, with: $0) }
+        return block
+    }()
     static var ext4: [UInt8] {
         var block = [UInt8](repeating: 0, count: 4096)
         block[1024 + 56] = 0x53
@@ -83,12 +92,25 @@ import Testing
         ])
     }
 
-    @Test func aVolumeWithItsFileSystemIsOpenedAndNeverFormatted() throws {
+    /// A reopen loads the integrity table once, sized from the superblock (no 8-sector probe).
+    @Test func aVolumeWithItsFileSystemIsOpenedOnceAndNeverFormatted() throws {
         let system = FakeSystem(head: Self.formatted, superblockKey: Self.key.integrity)
         system.plaintextStart = Self.ext4
         try open(system)
-        #expect(!system.log.contains { $0.hasPrefix("zero") || $0.hasPrefix("mkfs") })
-        #expect(system.log.last == "mount /dev/mapper/coffer-vol0 /data")
+        #expect(system.log == [
+            "read /dev/vdc", "create coffer-vol0-integrity integrity 131064 J", "create coffer-vol0 crypt 131064",
+            "read /dev/mapper/coffer-vol0", "mount /dev/mapper/coffer-vol0 /data",
+        ])
+    }
+
+    @Test func aSuperblockCountOfTheWrongShapeIsRefusedBeforeAnyLoad() throws {
+        for bad: UInt64 in [0, 4, 131_065, 1 << 60] {
+            var head = Self.formatted
+            withUnsafeBytes(of: bad.littleEndian) { head.replaceSubrange(16..<24, with: $0) }
+            let system = FakeSystem(head: head, superblockKey: Self.key.integrity)
+            #expect(throws: VolumeError.self, "\(bad)") { try open(system) }
+            #expect(system.log == ["read /dev/vdc"], "\(bad)")
+        }
     }
 
     @Test func aForeignDiskIsRefusedUntouched() throws {

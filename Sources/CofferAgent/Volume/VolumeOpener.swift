@@ -40,17 +40,17 @@ struct VolumeOpener {
         let state = EncryptedVolume.classify(head: head)
         if state == .foreign { throw .foreign(name: name) }
 
-        // Loaded with 8 sectors first: the kernel formats a blank disk (superblock, journal) or
-        // checks a formatted one's superblock MAC, and reports how many data sectors it provides.
-        let sectors = try providedSectors(integrity, disk: disk, key: key, name: name)
+        // A blank disk is loaded with 8 sectors first: the kernel writes the superblock and the
+        // journal and reports how many data sectors it provides. A formatted one says so in its
+        // superblock, which the one table load below checks under the key (`fix_hmac`).
         let wipedNow = state == .blank
+        let sectors = wipedNow ? try providedSectors(integrity, disk: disk, key: key, name: name) : try EncryptedVolume.providedSectors(superblock: head)
         if wipedNow { try wipe(integrity: integrity, crypt: crypt, disk: disk, sectors: sectors, key: key) }
 
+        try loadIntegrity(integrity, disk: disk, sectors: sectors, key: key, name: name)
         let plain = try attempt { () throws(SystemError) in
-            _ = try system.createDevice(name: integrity, target: "integrity", sectors: sectors,
-                                        parameters: EncryptedVolume.integrityParameters(device: disk, mode: .journaled, key: key))
-            return try system.createDevice(name: crypt, target: "crypt", sectors: sectors,
-                                           parameters: EncryptedVolume.cryptParameters(device: "/dev/mapper/\(integrity)", key: key))
+            try system.createDevice(name: crypt, target: "crypt", sectors: sectors,
+                                    parameters: EncryptedVolume.cryptParameters(device: "/dev/mapper/\(integrity)", key: key))
         }
         let start: [UInt8]
         do { start = try system.read(plain, offset: 0, count: 4096) } catch {
@@ -78,13 +78,19 @@ struct VolumeOpener {
         return plain
     }
 
-    private func providedSectors(_ integrity: String, disk: String, key: EncryptedVolume.Key, name: String) throws(VolumeError) -> UInt64 {
+    /// The journaled integrity table; a superblock whose MAC does not verify under the key (a wrong
+    /// key, or one the host edited) fails the load with EILSEQ.
+    private func loadIntegrity(_ integrity: String, disk: String, sectors: UInt64, key: EncryptedVolume.Key, name: String) throws(VolumeError) {
         do {
-            _ = try system.createDevice(name: integrity, target: "integrity", sectors: 8,
+            _ = try system.createDevice(name: integrity, target: "integrity", sectors: sectors,
                                         parameters: EncryptedVolume.integrityParameters(device: disk, mode: .journaled, key: key))
         } catch {
             throw error.errno == EILSEQ ? .wrongKey(name: name) : .system("volume \(name): \(error)")
         }
+    }
+
+    private func providedSectors(_ integrity: String, disk: String, key: EncryptedVolume.Key, name: String) throws(VolumeError) -> UInt64 {
+        try loadIntegrity(integrity, disk: disk, sectors: 8, key: key, name: name)
         let status = try attempt { () throws(SystemError) in try system.status(name: integrity) }
         try attempt { () throws(SystemError) in try system.removeDevice(name: integrity) }
         return try EncryptedVolume.providedSectors(status: status)
