@@ -28,7 +28,8 @@ public enum Agent {
                     + "\(modules) modules in \((loaded &- started) / 1_000_000) ms, port and root in \((ready.bootNanoseconds &- loaded) / 1_000_000) ms")
             if booted.root != nil {
                 var loop = HostRequestLoop(
-                    port: channel, permission: booted.permission, workload: booted.workload, initData: booted.initData, console: console)
+                    port: channel, permission: booted.permission, workload: booted.workload, initData: booted.initData, console: console,
+                    evidence: TSMEvidenceSource(tee: TEEEvidence(expected: booted.tee)))
                 let exit = try loop.serve()
                 /// A tampered block the workload read is reported as such, not as whatever status
                 /// the workload chose after seeing EIO.

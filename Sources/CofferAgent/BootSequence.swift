@@ -19,6 +19,8 @@ enum BootSequence {
         var workload: WorkloadBinding?
         /// The init-data digest the launch measured (nil: the launch has none).
         var initData: MeasuredInitData?
+        /// The TEE the launch names (`coffer.tee=`); nil: not a confidential launch.
+        var tee: GuestEvidence.Format? = nil
         var root: VerityRoot?
         var modulesLoaded: Int
         /// CLOCK_BOOTTIME when the modules were loaded, for the console's timing line.
@@ -38,6 +40,7 @@ enum BootSequence {
         let permission = try step(.execPolicy) { try ExecPolicy.parse(commandLine: commandLine) }
         let workload = try step(.workload) { try WorkloadBinding.parse(commandLine: commandLine) }
         let initData = try step(.initData) { try MeasuredInitData.parse(commandLine: commandLine) }
+        let tee = try step(.commandLine) { try TEEEvidence.expected(commandLine: commandLine) }
         let root = try step(.root) { try VerityRoot.parse(commandLine: commandLine) }
         /// The network's modules are in the initramfs, so they load before the root switch.
         let network = try step(.network) { try GuestNetwork.requested(commandLine: commandLine) }
@@ -49,7 +52,7 @@ enum BootSequence {
         }
         try step(.network) { try system.configureNetwork(requested: network) }
         return Booted(
-            channel: port, permission: permission, workload: workload, initData: initData, root: root,
+            channel: port, permission: permission, workload: workload, initData: initData, tee: tee, root: root,
             modulesLoaded: modules, modulesLoadedAt: loadedAt)
     }
 
