@@ -48,11 +48,12 @@ struct TSMReport {
             return .failure(ReportFailure("the report data is \(reportData.count) bytes, not \(Self.reportDataSize)"))
         }
         let reports = "\(root)/tsm/report"
+        guard access(reports, F_OK) == 0 else {
+            let expectation = expected.flatMap(Self.provider(of:)).map { "the measured launch expects \($0), but " } ?? ""
+            return .failure(ReportFailure("no TEE report interface in this guest (\(reports) is absent): \(expectation)not a confidential VM"))
+        }
         guard let expected, let wanted = Self.provider(of: expected) else {
             return .failure(ReportFailure("this launch is not confidential (no coffer.tee= on its measured command line): no TEE evidence"))
-        }
-        guard access(reports, F_OK) == 0 else {
-            return .failure(ReportFailure("no TEE report interface in this guest (\(reports) is absent): the measured launch expects \(wanted), but this is not a confidential VM"))
         }
         let entry = "\(reports)/\(entryName)"
         /// A fresh entry per request: an entry someone else made (EEXIST) could hold their inblob.
