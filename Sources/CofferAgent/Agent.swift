@@ -29,7 +29,7 @@ public enum Agent {
             if booted.root != nil {
                 var loop = HostRequestLoop(
                     port: channel, permission: booted.permission, workload: booted.workload, initData: booted.initData, brokerPin: booted.brokerPin,
-                    console: console)
+                    console: console, evidence: TSMEvidenceSource(tee: TEEEvidence(expected: booted.tee)))
                 let exit = try loop.serve()
                 /// A tampered block the workload read is reported as such, not as whatever status
                 /// the workload chose after seeing EIO.

@@ -21,6 +21,8 @@ enum BootSequence {
         var initData: MeasuredInitData?
         /// The broker the image pins (`coffer.kbs=`, decision 0037); nil: the init-data's is trusted.
         var brokerPin: BrokerPin?
+        /// The TEE the launch names (`coffer.tee=`); nil: not a confidential launch.
+        var tee: GuestEvidence.Format? = nil
         var root: VerityRoot?
         var modulesLoaded: Int
         /// CLOCK_BOOTTIME when the modules were loaded, for the console's timing line.
@@ -41,6 +43,7 @@ enum BootSequence {
         let workload = try step(.workload) { try WorkloadBinding.parse(commandLine: commandLine) }
         let initData = try step(.initData) { try MeasuredInitData.parse(commandLine: commandLine) }
         let brokerPin = try step(.broker) { try BrokerPin.parse(commandLine: commandLine) }
+        let tee = try step(.commandLine) { try TEEEvidence.expected(commandLine: commandLine) }
         let root = try step(.root) { try VerityRoot.parse(commandLine: commandLine) }
         /// The network's modules are in the initramfs, so they load before the root switch.
         let network = try step(.network) { try GuestNetwork.requested(commandLine: commandLine) }
@@ -52,7 +55,7 @@ enum BootSequence {
         }
         try step(.network) { try system.configureNetwork(requested: network) }
         return Booted(
-            channel: port, permission: permission, workload: workload, initData: initData, brokerPin: brokerPin, root: root,
+            channel: port, permission: permission, workload: workload, initData: initData, brokerPin: brokerPin, tee: tee, root: root,
             modulesLoaded: modules, modulesLoadedAt: loadedAt)
     }
 

@@ -40,7 +40,6 @@ struct HostRequestLoop {
         console: Console,
         spawner: any ProcessSpawner = GuestSpawner(), evidence: any EvidenceSource = TSMEvidenceSource(),
         secrets: any SecretStore = SecretsDirectory.workloadRoot,
-        // The lead replaces this placeholder with the volume helper's GuestVolumeAttacher.
         volumes: any VolumeAttacher = GuestVolumeAttacher()
     ) {
         self.port = port

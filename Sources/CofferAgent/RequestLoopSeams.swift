@@ -7,17 +7,17 @@ protocol EvidenceSource {
     var teeKind: GuestEvidence.Format { get }
     /// Evidence binding `reportData` (64 bytes the agent derived, never the host's).
     func evidence(reportData: [UInt8]) -> GuestEvidence
+    /// The same, with SNP's VCEK (DER) when the host supplied a certificate table (auxblob).
+    func evidenceWithVCEK(reportData: [UInt8]) -> (GuestEvidence, vcek: [UInt8]?)
+}
+
+extension EvidenceSource {
+    func evidenceWithVCEK(reportData: [UInt8]) -> (GuestEvidence, vcek: [UInt8]?) { (evidence(reportData: reportData), nil) }
 }
 
 /// What `HostRequestLoop` starts processes with: fork and exec in the guest, a fake in tests.
 protocol ProcessSpawner {
     func start(_ request: StartProcess, path: String, user: ResolvedUser) throws -> GuestProcess
-}
-
-/// The guest's TEE through the kernel's TSM report interface.
-struct TSMEvidenceSource: EvidenceSource {
-    var teeKind: GuestEvidence.Format { TEEEvidence.provider() }
-    func evidence(reportData: [UInt8]) -> GuestEvidence { TEEEvidence.obtain(reportData: reportData) }
 }
 
 /// Real processes (`GuestProcess.start`).

@@ -2,60 +2,61 @@ import CofferSys
 import CofferWire
 import Glibc
 
-/// Evidence from the guest's TEE through the kernel's TSM report interface (configfs-tsm, Linux
-/// 6.7+): write the report data to `inblob`, read the quote or report from `outblob`, and
-/// `provider` says which TEE made it. A guest without it (no TEE, or an older kernel such as this
-/// machine's 6.1) answers `none` with the reason: the launcher then knows it is development mode.
-enum TEEEvidence {
+/// Evidence from the guest's TEE through the kernel's TSM report interface (`TSMReport`). The TEE
+/// to expect comes from the measured command line (`coffer.tee=`), never from the host. A guest
+/// without the interface (no TEE, or an older kernel such as Debian 12's 6.1) answers `none` with
+/// the reason: the launcher then knows it is development mode.
+struct TEEEvidence {
     static let configfs = "/sys/kernel/config"
-    static let reports = "/sys/kernel/config/tsm/report"
     nonisolated(unsafe) static var requests = 0
 
-    static func obtain(reportData: [UInt8]) -> GuestEvidence {
-        if access(reports, F_OK) != 0 {
-            _ = try? Mount.mount("configfs", on: configfs, type: "configfs", flags: UInt(MS_NOSUID | MS_NODEV | MS_NOEXEC))
-        }
-        guard access(reports, F_OK) == 0 else {
-            return GuestEvidence(.none, Array("no TEE report interface in this guest (\(reports) is absent): not a confidential VM".utf8))
-        }
-        requests += 1
-        let entry = "\(reports)/coffer-\(requests)"
-        guard mkdir(entry, 0o700) == 0 else { return failure("mkdir \(entry)") }
-        defer { rmdir(entry) }
-        do {
-            let input = try FileDescriptor.open("\(entry)/inblob", O_WRONLY)
-            defer { input.close() }
-            try input.writeAll(reportData)
-            let provider = String(decoding: try readFile("\(entry)/provider") ?? [], as: UTF8.self).split(separator: "\n").first ?? ""
-            let blob = try readFile("\(entry)/outblob") ?? []
-            switch provider {
-            case "tdx_guest": return GuestEvidence(.tdxQuote, blob)
-            case "sev_guest": return GuestEvidence(.snpReport, blob)
-            default: return GuestEvidence(.none, Array("the TSM provider \(provider) is not one Coffer verifies".utf8))
-            }
-        } catch {
-            return GuestEvidence(.none, Array("the TEE report failed: \(error)".utf8))
+    var report: TSMReport
+
+    init(expected: GuestEvidence.Format?, root: String = TEEEvidence.configfs) {
+        report = TSMReport(root: root, expected: expected)
+    }
+
+    init(report: TSMReport) { self.report = report }
+
+    /// The TEE named by `coffer.tee=` on the measured command line; nil for a plain launch.
+    static func expected(commandLine: KernelCommandLine) throws(FieldError) -> GuestEvidence.Format? {
+        guard let parameter = commandLine.parameter("coffer.tee") else { return nil }
+        switch parameter.value {
+        case "tdx": return .tdxQuote
+        case "snp": return .snpReport
+        default: throw FieldError("coffer.tee=\((parameter.value ?? "").prefix(16)) is not tdx or snp")
         }
     }
 
-    /// The TEE the TSM report interface serves (`none` without one), read from a fresh entry's `provider`.
-    static func provider() -> GuestEvidence.Format {
-        if access(reports, F_OK) != 0 {
-            _ = try? Mount.mount("configfs", on: configfs, type: "configfs", flags: UInt(MS_NOSUID | MS_NODEV | MS_NOEXEC))
+    /// The report, with configfs mounted first in the guest (a test's root is laid out already).
+    func obtain(reportData: [UInt8]) -> Result<TSMReport.Report, ReportFailure> {
+        if report.root == Self.configfs, access("\(report.root)/tsm", F_OK) != 0 {
+            _ = try? Mount.mount("configfs", on: Self.configfs, type: "configfs", flags: UInt(MS_NOSUID | MS_NODEV | MS_NOEXEC))
         }
-        guard access(reports, F_OK) == 0 else { return .none }
-        requests += 1
-        let entry = "\(reports)/coffer-\(requests)"
-        guard mkdir(entry, 0o700) == 0 else { return .none }
-        defer { rmdir(entry) }
-        switch String(decoding: (try? readFile("\(entry)/provider")) ?? [], as: UTF8.self).split(separator: "\n").first ?? "" {
-        case "tdx_guest": return .tdxQuote
-        case "sev_guest": return .snpReport
-        default: return .none
+        Self.requests += 1
+        return report.obtain(reportData: reportData, entryName: "coffer-\(getpid())-\(Self.requests)")
+    }
+}
+
+/// The guest's TEE through the kernel's TSM report interface.
+struct TSMEvidenceSource: EvidenceSource {
+    var tee = TEEEvidence(expected: nil)
+
+    /// The measured launch's TEE: what provisioning announces to the broker. A launch that names
+    /// a TEE never falls back to sample evidence: if the TEE is not there, `evidence` fails.
+    var teeKind: GuestEvidence.Format { tee.report.expected ?? .none }
+
+    func evidence(reportData: [UInt8]) -> GuestEvidence {
+        switch tee.obtain(reportData: reportData) {
+        case .success(let report): GuestEvidence(report.format, report.outblob)
+        case .failure(let failure): GuestEvidence(.none, Array(failure.message.utf8))
         }
     }
 
-    private static func failure(_ what: String) -> GuestEvidence {
-        GuestEvidence(.none, Array("\(what): \(String(cString: strerror(errno)))".utf8))
+    func evidenceWithVCEK(reportData: [UInt8]) -> (GuestEvidence, vcek: [UInt8]?) {
+        switch tee.obtain(reportData: reportData) {
+        case .success(let report): (GuestEvidence(report.format, report.outblob), report.auxblob.isEmpty ? nil : SNPCertificateTable.vcek(report.auxblob))
+        case .failure(let failure): (GuestEvidence(.none, Array(failure.message.utf8)), nil)
+        }
     }
 }

@@ -8,11 +8,11 @@ enum HostTool {
 
     /// Foundation's Process rather than `ChildProcess` only because apt-get download needs a
     /// working directory, which posix_spawn cannot set from Swift here (addchdir_np is not visible).
-    /// Runs `name` with `arguments` in `directory`; returns standard output, throws with standard
-    /// error when the exit status is not zero.
+    /// Runs `name` (a path, or a name looked up on PATH) with `arguments` in `directory`; returns
+    /// standard output, throws with standard error when the exit status is not zero.
     @discardableResult
     static func run(_ name: String, _ arguments: [String], package: String, directory: String? = nil) throws -> String {
-        guard let executable = find(name) else { throw VMMError.missingTool(name, package: package) }
+        guard let executable = name.contains("/") ? (access(name, X_OK) == 0 ? name : nil) : find(name) else { throw VMMError.missingTool(name, package: package) }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments

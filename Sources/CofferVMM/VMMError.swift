@@ -29,6 +29,8 @@ public enum VMMError: Error, Sendable, CustomStringConvertible, CofferErrorConve
     case noSuchVM(String)
     /// The VM is not in a state that allows the request.
     case wrongState(String)
+    /// A TDX or SEV-SNP launch was asked for and cannot be had: what it needs (`ConfidentialHost.missing`).
+    case teeUnavailable(TEE, missing: [String])
 
     public var description: String {
         switch self {
@@ -50,6 +52,9 @@ public enum VMMError: Error, Sendable, CustomStringConvertible, CofferErrorConve
         case .protocolError(let reason): "agent channel: \(reason)"
         case .noSuchVM(let reference): "no VM named \(reference) (see `coffer ps -a`)"
         case .wrongState(let reason): reason
+        case .teeUnavailable(let tee, let missing):
+            "\(tee.displayName) cannot be had here, and Coffer does not start a VM that is not confidential in its place:\n"
+                + missing.map { "  - \($0)" }.joined(separator: "\n")
         case .agentFailure(let failure):
             switch failure.reason {
             case .integrity: "integrity error in the guest: \(failure.message)"
@@ -70,7 +75,7 @@ public enum VMMError: Error, Sendable, CustomStringConvertible, CofferErrorConve
         case .wrongState: CofferError(.invalidInput, description)
         case .bootTimeout, .powerOffTimeout: CofferError(.timeout, description)
         case .invalidConfiguration: CofferError(.invalidInput, description)
-        case .kernelModule, .kernelPackage: CofferError(.unsupported, description)
+        case .kernelModule, .kernelPackage, .teeUnavailable: CofferError(.unsupported, description)
         case .protocolError: CofferError(.integrity, description)
         case .agentFailure(let failure): CofferError(failure.reason == .integrity ? .integrity : .system, description)
         default: CofferError(.system, description)

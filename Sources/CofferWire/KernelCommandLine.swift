@@ -34,7 +34,9 @@ public struct KernelCommandLine: Sendable, Equatable {
     /// The `coffer.*` parameters the launcher writes (`QEMUCommand.kernelCommandLine`, `GuestLaunch`).
     /// Any other `coffer.*` name is refused: a misspelt or unknown one would otherwise be ignored,
     /// and a verifier reading the line could believe it meant something the agent does not do.
-    public static let cofferParameters: Set<String> = ["coffer.exec", "coffer.workload", "coffer.verity", "coffer.net", "coffer.initdata", "coffer.kbs"]
+    public static let cofferParameters: Set<String> = [
+        "coffer.exec", "coffer.workload", "coffer.verity", "coffer.net", "coffer.initdata", "coffer.kbs", "coffer.tee",
+    ]
 
     public let parameters: [Parameter]
 

@@ -29,6 +29,19 @@ struct LaunchOptions: ParsableArguments {
     @Option(help: "auto, kvm or tcg.") var accel = "auto"
     @Option(help: "Seconds the guest has to boot and check in before it is killed.") var bootTimeout = 60.0
     @OptionGroup var guest: GuestOptions
+    @Option(help: ArgumentHelp(
+        "Launch a confidential guest: tdx or snp (docs/confidential-launch.md). Refused, with what is missing, when this host cannot have it.",
+        valueName: "tdx|snp"))
+    var tee: String?
+    @Option(help: ArgumentHelp("With --tee: the firmware, a TDVF for tdx or an AmdSev OVMF with SNP_KERNEL_HASHES for snp.", valueName: "file"))
+    var firmware: String?
+    @Option(help: ArgumentHelp("The QEMU binary (default: qemu-system-x86_64 on PATH); --tee needs QEMU >= 10.1 (tdx) or 9.1 (snp).", valueName: "path"))
+    var qemu: String?
+    /// Development only, for tests: the TEE launch's q35 + virtio-pci shape WITHOUT its
+    /// confidential object, so that its device layout can be booted on any host. Never confidential.
+    @Option(name: .customLong("x-machine"), help: .hidden) var developmentMachine: String?
+    /// With --x-machine q35: the firmware as -bios (default: QEMU's SeaBIOS).
+    @Option(name: .customLong("x-bios"), help: .hidden) var developmentBIOS: String?
 
     /// Creates the VM: checks the image's verity parameters, writes the initramfs, computes the
     /// launch measurement and stores the spec. Says, on every run, that nothing here is confidential.
@@ -42,9 +55,15 @@ struct LaunchOptions: ParsableArguments {
         let launch = try guest.prepare(stored, home: home)
         let choice = try ImageLaunch.accelerator(accel)
         let memoryMiB = try memoryMiB(stored.manifest.config.memoryBytes)
-        // Said on every run, whatever the flags: nothing on this path is confidential yet.
-        FileHandle.standardError.write(Data(
-            "coffer: development mode: plain VM under \(choice.accelerator.rawValue), not confidential (no TDX or SEV-SNP launch)\n".utf8))
+        let machine = try machine(kernel: launch.kernel, accelerator: choice.accelerator, initData: confidential?.measured)
+        if let guest = machine.confidentialGuest {
+            Self.log("confidential launch: \(guest.tee.displayName) under KVM, firmware \(guest.firmware)")
+        } else {
+            // Said on every plain run, whatever the flags: nothing on this path is confidential.
+            let shape = machine.usesPCI ? " (q35, virtio-pci)" : ""
+            FileHandle.standardError.write(Data(
+                "coffer: development mode: plain VM under \(choice.accelerator.rawValue)\(shape), not confidential (no TDX or SEV-SNP launch)\n".utf8))
+        }
         if let confidential {
             try VolumeLock.check(confidential.volumeDisks)
             // The guest asks this host to sign its sample evidence; make the key now, so that the
@@ -68,6 +87,7 @@ struct LaunchOptions: ParsableArguments {
                 initData: confidential?.measured, volumes: confidential?.volumeDisks ?? [])
             vm.initramfs = initramfs
             vm.ports = ports
+            vm.machine = machine == .microvm ? nil : machine
             let measurement = try launch.measurement(of: vm)
             if verbose {
                 Self.log("accelerator \(choice.reason)")
@@ -87,8 +107,35 @@ struct LaunchOptions: ParsableArguments {
                 id: id, name: vmName, image: reference, imageID: stored.id, created: Date().timeIntervalSince1970, vm: vm,
                 workload: workload, hostname: Self.hostname(for: vmName), bootDeadline: bootTimeout,
                 launchMeasurement: measurement.digestHex, autoRemove: autoRemove, initData: confidential?.document.text,
-                brokerCertificate: confidential?.brokerCertificate, brokerURL: confidential?.brokerURL)
+                brokerCertificate: confidential?.brokerCertificate, brokerURL: confidential?.brokerURL, qemu: qemu)
         }
+    }
+
+    /// The machine these options ask for. `--tee` is checked against this host first
+    /// (`ConfidentialHost`): when it cannot be had, the launch is refused with everything it
+    /// lacks, and no VM that is not confidential is started in its place.
+    func machine(kernel: GuestKernel, accelerator: Accelerator, initData: MeasuredInitData?) throws -> Machine {
+        if developmentBIOS != nil && developmentMachine == nil { throw CofferError(.invalidInput, "--x-bios needs --x-machine q35") }
+        guard let tee else {
+            if firmware != nil { throw CofferError(.invalidInput, "--firmware needs --tee tdx|snp") }
+            switch developmentMachine {
+            case nil: return .microvm
+            case "q35": return .q35(firmware: developmentBIOS)
+            case let other?: throw CofferError(.invalidInput, "--x-machine \(other): only q35 (the TEE launch's shape, not confidential)")
+            }
+        }
+        guard let kind = TEE(rawValue: tee) else { throw CofferError(.invalidInput, "--tee must be tdx or snp, not \(tee)") }
+        if developmentMachine != nil { throw CofferError(.invalidInput, "--x-machine cannot be combined with --tee") }
+        if accel == "tcg" { throw CofferError(.invalidInput, "--tee \(tee) runs only under KVM: drop --accel tcg") }
+        var missing = ConfidentialHost.probe(kind, qemu: qemu, firmware: firmware, kernel: kernel).missing
+        if accelerator != .kvm && !missing.contains(where: { $0.contains("/dev/kvm") }) {
+            missing.append("--tee \(tee) needs KVM: the accelerator is \(accelerator.rawValue)")
+        }
+        if let initData, initData.digest.count != 48 {
+            missing.append("--tee \(tee) binds a 48-byte (sha384) init-data digest, not \(initData.algorithm)")
+        }
+        guard missing.isEmpty, let firmware else { throw VMMError.teeUnavailable(kind, missing: missing).cofferError }
+        return .confidential(ConfidentialGuest(tee: kind, firmware: firmware, initDataDigest: initData?.digest))
     }
 
     static func isValidName(_ name: String) -> Bool {

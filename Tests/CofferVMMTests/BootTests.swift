@@ -33,6 +33,30 @@ import Testing
             """)
     }
 
+    /// The TEE launch's machine shape without its confidential object: q35, SeaBIOS loading the
+    /// kernel directly, and every device on virtio-pci (`iommu_platform=on`, as TDX and SNP
+    /// guests need). The agent finds its channel and checks in, and the VM powers off: the device
+    /// layout and the agent on PCI work here, under TCG and QEMU 7.2. Not confidential.
+    @Test func theQ35PCIShapeBootsAndTheAgentChecksInOverPCI() throws {
+        let kernel = try fixture.kernel()
+        let initramfs = try Initramfs(agent: try fixture.agentBinary(), kernel: kernel)
+        let directory = try TemporaryDirectory("coffer-vm")
+        try initramfs.write(to: directory.file("initramfs.cpio"))
+        var vm = fixture.configuration(kernel: kernel, initramfs: directory.file("initramfs.cpio"), in: directory)
+        vm.machine = .q35(firmware: nil)
+        #expect(try QEMUCommand.arguments(for: vm).contains("virtio-serial-pci,disable-legacy=on,iommu_platform=on"))
+
+        let report = try VMSupervisor().bootUntilPowerOff(vm, qemuLog: directory.file("qemu.log"), deadline: Self.deadline)
+
+        #expect(report.ready.version == Ready.protocolVersion)
+        #expect(Int(report.ready.modulesLoaded) == initramfs.modules.count)
+        let console = ConsoleLog.tail(vm.consoleLog, lines: 400)
+        // The guest saw a PCI host bridge (q35's) and the agent's port on virtio-pci, not virtio-mmio.
+        #expect(console.contains("PCI host bridge"), "\(console)")
+        #expect(!console.contains("virtio-mmio"), "\(console)")
+        print("q35 boot (\(vm.accelerator.rawValue)): ready after \(report.secondsToReady) s, powered off after \(report.secondsToExit) s")
+    }
+
     /// An /init the kernel cannot execute: the kernel panics, QEMU exits, and the error quotes the
     /// console instead of waiting for the deadline.
     @Test func aNonExecutableInitFailsWithTheConsoleTail() throws {

@@ -79,11 +79,15 @@ struct BrokerSession {
             }
             primary = .object(["evidence": .string(Base64URL.encode(sample))])
         } else {
-            let answer = evidence.evidence(reportData: reportData)
+            let (answer, vcek) = evidence.evidenceWithVCEK(reportData: reportData)
             guard answer.format == kind else {
                 throw AgentFailure(.broker, "the TEE gave no evidence: \(answer.format == .none ? answer.note : "another kind than it announced")")
             }
-            primary = .object([kind == .tdxQuote ? "quote" : "report": .string(Base64URL.encode(answer.bytes))])
+            var fields: [String: JSONValue] = [kind == .tdxQuote ? "quote" : "report": .string(Base64URL.encode(answer.bytes))]
+            // SNP: the VCEK from the host's certificate table, passed on for the broker to check
+            // against AMD's chain; untrusted until then, and only ever a hint which key signed.
+            if kind == .snpReport, let vcek { fields["vcek"] = .string(Base64URL.encode(vcek)) }
+            primary = .object(fields)
         }
         let attestation = KBSAttestation(
             initData: InitData(format: "toml", body: initData.text), runtimeData: runtime, teeEvidence: CompositeEvidence(primaryEvidence: primary))

@@ -16,9 +16,11 @@ import Foundation
 /// lib/modules/<release>/kernel/...ko
 /// ```
 public struct Initramfs: Sendable {
-    /// The modules the agent needs: the virtio-mmio transport of `-M microvm`, disks, the agent
-    /// channel, the verity root with its overlay, and encrypted volumes (decision 0023).
-    /// Dependencies are added automatically.
+    /// The modules the agent needs: the virtio transports (virtio-mmio for `-M microvm`,
+    /// virtio-pci for the q35 machine of TDX and SEV-SNP launches), disks, the agent channel, the
+    /// verity root with its overlay, and encrypted volumes (decision 0023). Dependencies are added
+    /// automatically. Both transports are in every initramfs, so that one agent has one initramfs
+    /// and one reference measurement whatever the machine (decision 0035).
     ///
     /// The volume modules are in every initramfs and always loaded: the agent learns whether a
     /// launch has volumes only from its init-data, after the root switch has left the initramfs
@@ -27,7 +29,7 @@ public struct Initramfs: Sendable {
     /// for `ecb(aes)`: templates the kernel would load on demand through modprobe, which the
     /// guest does not have (they are not symbol dependencies, so `.modinfo` does not name them). AES, HMAC and SHA-256 are
     /// built into Debian's cloud kernel (`isBuiltin`); dm-integrity brings dm-bufio and async_xor.
-    public static let defaultModules = ["virtio_mmio", "virtio_blk", "virtio_console", "dm_verity", "erofs", "overlay"] + volumeModules
+    public static let defaultModules = ["virtio_mmio", "virtio_pci", "virtio_blk", "virtio_console", "dm_verity", "erofs", "overlay"] + volumeModules
 
     /// What an encrypted volume's tables need (decision 0023).
     public static let volumeModules = ["dm_integrity", "ecb", "xts", "dm_crypt"]

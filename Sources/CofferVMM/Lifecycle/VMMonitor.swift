@@ -77,7 +77,7 @@ public final class VMMonitor {
             guard outputLog >= 0 else { throw VMMError.file(path: directory.outputLog, reason: String(cString: strerror(errno))) }
             control = try UnixSocket.listen(at: directory.controlSocket, backlog: 16)
             volumeLock = try VolumeLock(spec.vm.volumeDisks.map(\.path))
-            let (process, socket) = try VMSupervisor().launch(
+            let (process, socket) = try VMSupervisor(qemu: spec.qemu).launch(
                 spec.vm, qemuLog: directory.file("qemu.log"), deadline: spec.bootDeadline, tied: true)
             qemu = process
             agent = socket

@@ -29,6 +29,8 @@ public struct VMSpec: Codable, Sendable, Equatable {
     public var brokerCertificate: String?
     /// The broker's base URL the relay sends the guest's requests to (as the init-data names it).
     public var brokerURL: String?
+    /// The QEMU binary the VM runs on (`run --qemu`); nil: qemu-system-x86_64 on PATH.
+    public var qemu: String?
 
     /// The workload's process, as `StartProcess` without the channel's process id.
     public struct Workload: Codable, Sendable, Equatable {
@@ -60,8 +62,9 @@ public struct VMSpec: Codable, Sendable, Equatable {
     public init(
         id: String, name: String, image: String, imageID: String, created: Double, vm: VMConfiguration, workload: Workload,
         hostname: String, bootDeadline: Double, launchMeasurement: String, autoRemove: Bool, initData: String? = nil,
-        brokerCertificate: String? = nil, brokerURL: String? = nil
+        brokerCertificate: String? = nil, brokerURL: String? = nil, qemu: String? = nil
     ) {
+        self.qemu = qemu
         self.id = id
         self.name = name
         self.image = image

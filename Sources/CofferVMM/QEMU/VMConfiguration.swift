@@ -26,6 +26,11 @@ public struct VMConfiguration: Sendable, Equatable, Codable {
     /// measured themselves: the guest judges each disk by its own header and opens it only with
     /// the key the broker releases for that volume (decision 0023).
     public var volumeDisks: [Disk] = []
+    /// The machine shape; nil is `.microvm` (and every spec written before the PCI shapes).
+    public var machine: Machine?
+
+    /// The machine QEMU emulates.
+    public var shape: Machine { machine ?? .microvm }
 
     /// The serial of the volume at `index` in the launch configuration.
     public static func volumeSerial(_ index: Int) -> String { "coffer-vol\(index)" }
