@@ -13,6 +13,8 @@ import Foundation
 /// `coffer measure IMAGE [CMD...]`: what a broker will see when a launch of the image with these
 /// options attests, and (`--format policy`) the broker policies that admit exactly that launch.
 /// Nothing is started; the launch is prepared as `coffer run` prepares it (see `LaunchPrediction`).
+/// `coffer measure --tee snp --firmware F [--kernel K --initrd I --append C]` without IMAGE: the
+/// SEV-SNP measurement of those explicit inputs.
 struct MeasureCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "measure",
@@ -20,9 +22,11 @@ struct MeasureCommand: ParsableCommand {
         discussion: """
             Give the same CMD, workload options, --accel, -p, --kbs, --secret and -v as to `coffer run`: all of them are \
             measured. --tee sample predicts everything (the launch measurement and host_data, here \
-            launcher-signed and accepted only by a broker started with --dev). For snp and tdx only the \
-            host-set init-data field is predictable today; their launch digests come with the confidential \
-            launch and are not printed rather than guessed. --format policy prints {"attestation": …, \
+            launcher-signed and accepted only by a broker started with --dev). --tee snp also predicts the \
+            SEV-SNP MEASUREMENT over --firmware (an AmdSev OVMF), --vcpus of --vcpu-type, --guest-features \
+            and the kernel, initramfs and command line; without IMAGE it measures --firmware with the explicit \
+            --kernel, --initrd and --append. For tdx only the host-set init-data field is predictable today; \
+            its launch digests are not printed rather than guessed. --format policy prints {"attestation": …, \
             "resource": …} for `coffer kbs admin set-policy --file` (without --kind): it REPLACES the broker's \
             policies with ones admitting exactly this launch and the resources it names.
             """)
@@ -39,13 +43,15 @@ struct MeasureCommand: ParsableCommand {
     @Flag(name: .shortAndLong, help: "As `run -i` (measured).") var interactive = false
     @Option(name: .shortAndLong, help: "As `run -p` (a network device is measured).") var publish: [String] = []
     @OptionGroup var confidential: ConfidentialOptions
-    @Argument(help: "NAME[:TAG] or image id.") var image: String
+    @OptionGroup var snp: SNPLaunchOptions
+    @Argument(help: "NAME[:TAG] or image id (none: --tee snp with explicit inputs).") var image: String?
     @Argument(parsing: .captureForPassthrough, help: "The command, as for `run` (measured).") var command: [String] = []
 
     func run() throws {
         try reportingErrors {
             do {
-                let prediction = try predict()
+                guard let image else { return try measureExplicitInputs() }
+                let prediction = try predict(image)
                 switch format {
                 case .text: print(prediction.text)
                 case .json: try printJSON(prediction)
@@ -59,7 +65,18 @@ struct MeasureCommand: ParsableCommand {
         }
     }
 
-    private func predict() throws -> LaunchPrediction {
+    /// `--tee snp` without IMAGE: the measurement of --firmware, --kernel, --initrd and --append.
+    private func measureExplicitInputs() throws {
+        guard tee == .snp else { throw CofferError(.invalidInput, "give an IMAGE, or --tee snp --firmware OVMF with explicit --kernel, --initrd and --append") }
+        let prediction = try snp.prediction(kernel: guest.kernel, initrd: snp.initrd, commandLine: snp.append)
+        switch format {
+        case .text: print((["tee                 snp"] + prediction.textLines).joined(separator: "\n"))
+        case .json: try printJSON(prediction)
+        case .policy: throw CofferError(.invalidInput, "--format policy needs an IMAGE: a policy names the image and its host_data")
+        }
+    }
+
+    private func predict(_ image: String) throws -> LaunchPrediction {
         let store = storeOptions.store
         let stored = try store.resolve(image)
         let launch = try guest.prepare(stored, home: store.home)
@@ -75,8 +92,24 @@ struct MeasureCommand: ParsableCommand {
             accelerator: choice.accelerator, tscKilohertz: HostFacts.probe().tscKilohertz, agentSocket: "-", consoleLog: "-",
             workload: workload.binding, initData: confidential?.measured, volumes: confidential?.volumeDisks ?? [])
         vm.ports = ports
+        guard !snp.namesDirectBoot else {
+            throw CofferError(.invalidInput, "--initrd and --append are for measuring explicit inputs without IMAGE; an image's launch has its own")
+        }
+        var snpPrediction: SNPPrediction?
+        if tee == .snp {
+            // What `run --tee snp` launches: the confidential q35 machine under KVM, whose command
+            // line carries coffer.tee=snp and none of TCG's parameters.
+            vm.accelerator = .kvm
+            vm.tscKilohertz = nil
+            vm.machine = .confidential(ConfidentialGuest(tee: .snp, firmware: snp.firmware ?? "", initDataDigest: confidential?.measured.digest))
+            let boot = LaunchPrediction.directBoot(of: vm)
+            snpPrediction = try snp.prediction(kernel: boot.kernel, initrd: boot.initrd, commandLine: boot.commandLine)
+        } else if snp.firmware != nil {
+            throw CofferError(.invalidInput, "--firmware is for --tee snp")
+        }
         return try LaunchPrediction.predict(
-            tee: tee, launch: launch, vm: vm, imageID: stored.id, initData: confidential?.document, configuration: confidential?.configuration)
+            tee: tee, launch: launch, vm: vm, imageID: stored.id, initData: confidential?.document, configuration: confidential?.configuration,
+            snp: snpPrediction)
     }
 }
 
@@ -101,15 +134,18 @@ struct LaunchPrediction: Encodable {
     var claims: [String: String]
     /// The `repo/type/tag` paths the launch will ask the broker for.
     var resources: [String]
-    /// What is not predicted, said plainly (empty for sample).
+    /// What is not predicted, said plainly (empty for sample and snp).
     var unpredicted: [String]
+    /// For snp: the MEASUREMENT and the inputs it covers.
+    var snp: SNPPrediction?
 
     struct Field: Encodable { var claim: String; var value: String }
 
     /// The prediction for `vm` (built by `launch.configuration`, as `run` builds it) with the
     /// init-data `initData` of `configuration`, if any.
     static func predict(
-        tee: TEE, launch: GuestLaunch, vm: VMConfiguration, imageID: String, initData: InitDataDocument?, configuration: LaunchConfiguration?
+        tee: TEE, launch: GuestLaunch, vm: VMConfiguration, imageID: String, initData: InitDataDocument?, configuration: LaunchConfiguration?,
+        snp: SNPPrediction? = nil
     ) throws -> LaunchPrediction {
         let measurement = try launch.measurement(of: vm)
         let (claim, length) = InitDataBinding.field(for: tee.verifierType)
@@ -124,7 +160,11 @@ struct LaunchPrediction: Encodable {
             // (HostLaunchServices, AttestVMCommand).
             claims["measurement"] = Hex.encode(measurement.digest + [UInt8](repeating: 0, count: 48 - measurement.digest.count))
         case .snp:
-            unpredicted = ["measurement (the SEV-SNP launch digest over the firmware, the vCPUs and the kernel hashes): comes with the confidential-launch issue (13)"]
+            if let snp {
+                claims["measurement"] = snp.measurement
+            } else {
+                unpredicted = ["measurement (the SEV-SNP launch digest over the firmware, the vCPUs and the kernel hashes): needs --firmware"]
+            }
         case .tdx:
             unpredicted = ["mr_td and rtmr0-3 (the TD's firmware and boot measurements): come with the confidential-launch issue (13)"]
         }
@@ -132,7 +172,15 @@ struct LaunchPrediction: Encodable {
         return LaunchPrediction(
             tee: tee, image: imageID, launchMeasurement: measurement.digestHex, commandLine: measurement.commandLine,
             initData: initData.map { "\($0.algorithm.rawValue):\(Hex.encode($0.digest))" }, initDataDocument: initData?.text, field: Field(claim: claim, value: Hex.encode(fieldBytes)),
-            claims: claims, resources: resources.compactMap { try? ResourceURI(parsing: $0).path }, unpredicted: unpredicted)
+            claims: claims, resources: resources.compactMap { try? ResourceURI(parsing: $0).path }, unpredicted: unpredicted, snp: snp)
+    }
+
+    /// The kernel, initrd and command line a TEE launch of `vm` boots directly (QEMU's `-kernel`,
+    /// `-initrd`, `-append`), which SEV-SNP hashes into the firmware's kernel-hashes page and
+    /// TDVF measures: the launch's own (`QEMUCommand.directBoot`), so prediction and launch agree.
+    static func directBoot(of vm: VMConfiguration) -> (kernel: String, initrd: String, commandLine: String) {
+        let boot = QEMUCommand.directBoot(for: vm)
+        return (boot.kernel, boot.initrd, boot.commandLine)
     }
 
     /// `{"attestation": …, "resource": …}` for `coffer kbs admin set-policy`: an attestation entry
@@ -143,7 +191,11 @@ struct LaunchPrediction: Encodable {
             throw CofferError(.unsupported, "no policy for \(tee.rawValue) yet: its launch digest is not predictable (\(unpredicted.joined(separator: "; "))); "
                 + "a policy without it would admit any \(tee.rawValue) guest")
         }
-        let attestation = AttestationPolicy(tees: [tee.rawValue: TEEAttestationPolicy(referenceValues: ["measurement": [reference]])])
+        // SNP: HOST_DATA too, so the policy admits only launches the host gave this init-data
+        // (or, without init-data, this image id): the broker's own init-data check needs a document.
+        var references = ["measurement": [reference]]
+        if tee == .snp, let hostData = claims["host_data"] { references["host_data"] = [hostData] }
+        let attestation = AttestationPolicy(tees: [tee.rawValue: TEEAttestationPolicy(referenceValues: references)])
         let resource = ResourcePolicy(rules: resources.isEmpty ? [] : [ResourceRule(resources: resources, tees: [tee.rawValue], imageIDs: [image])])
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
@@ -167,6 +219,7 @@ struct LaunchPrediction: Encodable {
         ]
         for name in claims.keys.sorted() { lines.append("claim \(name.padding(toLength: 13, withPad: " ", startingAt: 0)) \(claims[name] ?? "")") }
         lines.append("resources           \(resources.isEmpty ? "none" : resources.joined(separator: ", "))")
+        lines += snp?.textLines ?? []
         lines += unpredicted.map { "not predicted       \($0)" }
         return lines.joined(separator: "\n")
     }

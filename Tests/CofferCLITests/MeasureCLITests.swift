@@ -21,6 +21,14 @@ import Testing
         var claims: [String: String]
         var resources: [String]
         var unpredicted: [String]
+        var snp: SNP?
+    }
+
+    struct SNP: Decodable {
+        var measurement: String
+        var commandLine: String?
+        var kernelFile: String?
+        var initrdFile: String?
     }
 
     func measure(_ home: String, _ arguments: [String]) throws -> Prediction {
@@ -51,13 +59,76 @@ import Testing
             let text = try coffer(home.path, ["measure", "argc:1"] + command)
             #expect(text.status == 0 && text.stdout.contains("launch measurement  \(prediction.launchMeasurement)\n"), "\(text.stdout)")
         }
-        // snp and tdx: the init-data field only; the rest is said to be missing, never guessed.
-        let snp = try measure(home.path, ["--tee", "snp", "argc:1"])
-        #expect(snp.field.claim == "host_data" && snp.claims["measurement"] == nil && snp.unpredicted.first?.contains("confidential-launch") == true)
+        // tdx: the init-data field only; the rest is said to be missing, never guessed.
         let tdx = try measure(home.path, ["--tee", "tdx", "argc:1"])
         #expect(tdx.field.claim == "mr_config_id" && tdx.field.value == String(built.id.dropFirst(7)) + String(repeating: "0", count: 32))
-        let refused = try coffer(home.path, ["measure", "--tee", "snp", "--format", "policy", "argc:1"])
+        let refused = try coffer(home.path, ["measure", "--tee", "tdx", "--format", "policy", "argc:1"])
         #expect(refused.status != 0 && refused.stdout.isEmpty && refused.stderr.contains("not predictable"), "\(refused.stderr)")
+        // snp without the firmware: refused, naming it (Debian packages no AmdSev OVMF).
+        let noFirmware = try coffer(home.path, ["measure", "--tee", "snp", "argc:1"])
+        #expect(noFirmware.status != 0 && noFirmware.stderr.contains("--tee snp needs --firmware"), "\(noFirmware.stderr)")
+    }
+
+    /// `--tee snp` on Coffer's real kernel, initramfs and command line for an image this test
+    /// builds: the MEASUREMENT equals what PyPI's sev-snp-measure computes from the same files,
+    /// for several vCPU counts and types; `--format policy` carries it and HOST_DATA.
+    @Test func theSNPMeasurementIsSevSnpMeasures() throws {
+        let home = try RunCLITests().storeWithKernel()
+        let built = try image(home.path)
+        let ovmf = try Vectors.path("snp-measure/ovmf_AmdSev_suffix.bin")
+        var seen: Set<String> = []
+        for (vcpus, type) in [(1, "EPYC-v4"), (2, "EPYC-Milan"), (4, "EPYC-Genoa"), (2, "EPYC-v4")] {
+            let prediction = try measure(home.path, ["--tee", "snp", "--firmware", ovmf, "--vcpus", "\(vcpus)", "--vcpu-type", type, "argc:1"])
+            let snp = try #require(prediction.snp)
+            #expect(snp.commandLine == prediction.commandLine && prediction.claims["measurement"] == snp.measurement)
+            #expect(prediction.field.claim == "host_data" && prediction.field.value == String(built.id.dropFirst(7)) && prediction.unpredicted.isEmpty)
+            // The command line of the launch `run --tee snp` makes (KVM, coffer.tee=snp), not the plain one.
+            let words = prediction.commandLine.split(separator: " ")
+            #expect(words.contains("coffer.tee=snp") && !words.contains("cryptomgr.notests") && !words.contains { $0.hasPrefix("tsc_early_khz=") }, "\(prediction.commandLine)")
+            let reference = try SEVSNPMeasure.measurement([
+                "--vcpus", "\(vcpus)", "--vcpu-type", type, "--ovmf", ovmf, "--kernel", try #require(snp.kernelFile),
+                "--initrd", try #require(snp.initrdFile), "--append", prediction.commandLine])
+            #expect(snp.measurement == reference, "\(vcpus) x \(type)")
+            seen.insert(snp.measurement)
+        }
+        #expect(seen.count == 4)
+        // The same image with another command: another command line, another measurement.
+        let other = try measure(home.path, ["--tee", "snp", "--firmware", ovmf, "argc:1", "x"])
+        #expect(try #require(other.snp).measurement != (try measure(home.path, ["--tee", "snp", "--firmware", ovmf, "argc:1"])).snp?.measurement)
+
+        let policy = try coffer(home.path, ["measure", "--tee", "snp", "--firmware", ovmf, "--format", "policy", "argc:1"])
+        #expect(policy.status == 0, "\(policy.stderr)")
+        let prediction = try measure(home.path, ["--tee", "snp", "--firmware", ovmf, "argc:1"])
+        #expect(policy.stdout.contains(#""measurement":["\#(prediction.claims["measurement"] ?? "-")"]"#), "\(policy.stdout)")
+        #expect(policy.stdout.contains(#""host_data":["\#(prediction.field.value)"]"#), "\(policy.stdout)")
+
+        // Bad inputs: a firmware without SNP metadata, an unknown vCPU type, --initrd with an image.
+        let work = try TemporaryDirectory("coffer-measure-snp")
+        let plain = try work.write("plain.fd", String(repeating: "\u{0}", count: 8192))
+        let noMetadata = try coffer(home.path, ["measure", "--tee", "snp", "--firmware", plain, "argc:1"])
+        #expect(noMetadata.status != 0 && noMetadata.stderr.contains("no OVMF GUIDed footer table"), "\(noMetadata.stderr)")
+        let badType = try coffer(home.path, ["measure", "--tee", "snp", "--firmware", ovmf, "--vcpu-type", "EPYC-Z", "argc:1"])
+        #expect(badType.status != 0 && badType.stderr.contains("unknown vCPU type"), "\(badType.stderr)")
+        let initrd = try coffer(home.path, ["measure", "--tee", "snp", "--firmware", ovmf, "--initrd", plain, "argc:1"])
+        #expect(initrd.status != 0 && initrd.stderr.contains("--initrd and --append are for"), "\(initrd.stderr)")
+    }
+
+    /// Without IMAGE: the explicit inputs, the vectors' rows.
+    @Test func explicitSNPInputsGiveTheVectorsRows() throws {
+        let home = try TemporaryDirectory("coffer-measure-explicit")
+        let ovmf = try Vectors.path("snp-measure/ovmf_AmdSev_suffix.bin")
+        let base = ["measure", "--tee", "snp", "--firmware", ovmf, "--kernel", "/dev/null", "--initrd", "/dev/null", "--guest-features", "0x21"]
+        let json = try coffer(home.path, base + ["--append", "console=ttyS0 loglevel=7", "--format", "json"])
+        #expect(json.status == 0, "\(json.stderr)")
+        let decoded = try JSONDecoder().decode(SNP.self, from: Data(json.stdout.utf8))
+        #expect(decoded.measurement == "803f691094946e42068aaa3a8f9e26a5c89f36f7b73ecfb28c653360fe4b3aba7e534442e7e1e17895dfe778d0228977")
+        let text = try coffer(home.path, base + ["--append", ""])
+        #expect(text.status == 0 && text.stdout.contains(
+            "snp measurement     329c8ce0972ae52343b64d34a434a86f245dfd74f5ed7aae15d22efc78fb9683632b9b50e4e1d7fa41179ef98a7ef198\n"), "\(text.stdout)")
+        let noKernel = try coffer(home.path, ["measure", "--tee", "snp", "--firmware", ovmf, "--append", "x"])
+        #expect(noKernel.status != 0 && noKernel.stderr.contains("need --kernel"), "\(noKernel.stderr)")
+        let sample = try coffer(home.path, ["measure", "--firmware", ovmf])
+        #expect(sample.status != 0 && sample.stderr.contains("give an IMAGE"), "\(sample.stderr)")
     }
 
     /// The policy of a confidential launch (`--kbs --secret`): set on a real broker with

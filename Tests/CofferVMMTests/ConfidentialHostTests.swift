@@ -103,7 +103,7 @@ import Testing
             "--tee snp needs an AmdSev OVMF with SNP_KERNEL_HASHES (--firmware): \(host.directory.file("plain.fd")) cannot be read or has no OVMF footer table"
         ])
         var withoutHashes = [UInt8](try #require(FileManager.default.contents(atPath: Self.amdSevOVMF)))
-        let hashGUID = OVMFFooterTable.sevHashTableGUID
+        let hashGUID = OVMFFooterTable.sevHashTableGUID.bytes
         let at = try #require((0...(withoutHashes.count - 16)).first { Array(withoutHashes[$0..<($0 + 16)]) == hashGUID })
         withoutHashes[at] ^= 0xFF
         try Data(withoutHashes).write(to: URL(fileURLWithPath: host.directory.file("nohashes.fd")))

@@ -130,33 +130,32 @@ import Testing
 
     @Test func theAmdSevOVMFCarriesTheKernelHashesTable() throws {
         let image = [UInt8](try #require(FileManager.default.contents(atPath: Self.vector), "missing \(Self.vector)"))
-        let table = try #require(OVMFFooterTable(image: image))
+        let table = try OVMFFooterTable(image: image)
         #expect(table.contains(OVMFFooterTable.sevHashTableGUID))
         #expect(table.contains(OVMFFooterTable.sevMetadataGUID))
         #expect(table.contains(OVMFFooterTable.tdxMetadataGUID))
         // The hash table entry: its address and size in the firmware (0x810c00, 0x400), as
         // sev-snp-measure reads them.
-        let hashes = try #require(table.entries.first { $0.guid == OVMFFooterTable.sevHashTableGUID })
-        #expect(hashes.data == [0x00, 0x0c, 0x81, 0x00, 0x00, 0x04, 0x00, 0x00])
+        #expect(table.entry(OVMFFooterTable.sevHashTableGUID) == [0x00, 0x0c, 0x81, 0x00, 0x00, 0x04, 0x00, 0x00])
     }
 
     /// A file without the footer, or with lengths that do not fit, is no table: never a trap.
     @Test func malformedTablesAreRefused() throws {
         let image = [UInt8](try #require(FileManager.default.contents(atPath: Self.vector)))
-        #expect(OVMFFooterTable(image: [UInt8](repeating: 0, count: 4096)) == nil)
-        #expect(OVMFFooterTable(image: Array(image.suffix(40))) == nil)
-        #expect(OVMFFooterTable(image: []) == nil)
+        #expect(throws: LaunchDigestError.self) { try OVMFFooterTable(image: [UInt8](repeating: 0, count: 4096)) }
+        #expect(throws: LaunchDigestError.self) { try OVMFFooterTable(image: Array(image.suffix(40))) }
+        #expect(throws: LaunchDigestError.self) { try OVMFFooterTable(image: []) }
         let footer = image.count - 32 - 18
         for length in [UInt16(0), 17, 0xFFFF] {
             var bad = image
             bad[footer] = UInt8(length & 0xFF)
             bad[footer + 1] = UInt8(length >> 8)
-            #expect(OVMFFooterTable(image: bad) == nil, "footer length \(length)")
+            #expect(throws: LaunchDigestError.self, "footer length \(length)") { try OVMFFooterTable(image: bad) }
         }
         // An entry claiming more than the table holds.
         var bad = image
         bad[footer - 18] = 0xFF
         bad[footer - 17] = 0x7F
-        #expect(OVMFFooterTable(image: bad) == nil)
+        #expect(throws: LaunchDigestError.self) { try OVMFFooterTable(image: bad) }
     }
 }

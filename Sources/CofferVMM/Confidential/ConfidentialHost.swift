@@ -55,7 +55,7 @@ public struct ConfidentialHost: Sendable, Equatable {
             objects = Set(listed.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
         }
         let parameter = (try? String(contentsOfFile: root + tee.kvmParameter, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
-        let table = firmware.flatMap { FileManager.default.contents(atPath: $0) }.flatMap { OVMFFooterTable(image: [UInt8]($0)) }
+        let table = firmware.flatMap { FileManager.default.contents(atPath: $0) }.flatMap { try? OVMFFooterTable(image: [UInt8]($0)) }
         let configPath = "\((kernel.vmlinuz as NSString).deletingLastPathComponent)/config"
         let config = (try? String(contentsOfFile: configPath, encoding: .utf8)).map(GuestKernelBuild.options)
         return ConfidentialHost(

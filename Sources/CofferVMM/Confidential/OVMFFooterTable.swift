@@ -1,69 +1,82 @@
-/// The GUIDed table OVMF keeps just below its reset vector, through which QEMU and
-/// sev-snp-measure find the firmware's SEV and TDX metadata (edk2 OvmfPkg/ResetVector/
-/// Ia16/ResetVectorVtf0.asm, "guidedStructureStart"):
+import CofferCore
+
+/// The GUIDed table OVMF's reset vector carries at the end of the image, where QEMU and the
+/// measurement tools look for the SEV and TDX entry points (edk2 OvmfPkg/ResetVector/Ia16/
+/// ResetVectorVtf0.asm, "guidedStructureStart"; QEMU hw/i386/pc_sysfw_ovmf.c).
 ///
+/// Read backwards from 32 bytes before the end of the image (the last 32 bytes hold the reset
+/// vector itself):
 /// ```
-///  ... | entry data | len LE16 | GUID | ... | len LE16 | footer GUID | 32 bytes reset vector | end of image
-///        <------- one entry: len bytes -------->         <- 18 bytes ->
+///  … | entry data | size u16 | GUID | … | entry data | size u16 | GUID | size u16 | FOOTER GUID | 32 bytes |
+///      '------------ an entry ----------'                          '-- footer: size covers the
+///                                                                       whole table, itself included
 /// ```
-/// The footer's `len` covers the whole table including itself; each entry's `len` covers its data,
-/// its length and its GUID, and entries are read from the end downwards. Every read is bounds
-/// checked: a firmware file is host input.
+/// Each entry's `size` counts its data and its 18-byte header.
 public struct OVMFFooterTable: Sendable, Equatable {
-    /// 96b582de-1fb2-45f7-baea-a366c55a082d, the table's footer.
-    public static let footerGUID = guid("96b582de-1fb2-45f7-baea-a366c55a082d")
-    /// 7255371f-3a3b-4b04-927b-1da6efa8d454: where the firmware keeps the kernel, initrd and
-    /// command-line hashes QEMU fills with `kernel-hashes=on` (SEV_HASH_TABLE_RV_GUID). Only
-    /// AmdSev builds (with SNP_KERNEL_HASHES) carry it.
-    public static let sevHashTableGUID = guid("7255371f-3a3b-4b04-927b-1da6efa8d454")
-    /// dc886566-984a-4798-a75e-5585a7bf67cc: the SEV metadata (the pages SNP launches pre-validate).
-    public static let sevMetadataGUID = guid("dc886566-984a-4798-a75e-5585a7bf67cc")
-    /// e47a6535-984a-4798-865e-4685a7bf8ec2: the TDX metadata (TDVF's sections for the TD).
-    public static let tdxMetadataGUID = guid("e47a6535-984a-4798-865e-4685a7bf8ec2")
+    /// `96b582de-1fb2-45f7-baea-a366c55a082d`: the footer that marks the table.
+    public static let footerGUID = FirmwareGUID("96b582de-1fb2-45f7-baea-a366c55a082d")
+    /// `00f771de-1a7e-4fcb-890e-68c77e2fb44e`: the SEV-ES AP reset block (first u32: the reset EIP).
+    public static let sevESResetBlockGUID = FirmwareGUID("00f771de-1a7e-4fcb-890e-68c77e2fb44e")
+    /// `7255371f-3a3b-4b04-927b-1da6efa8d454`: where QEMU writes the kernel hashes (u32 GPA, u32 size).
+    public static let sevHashTableGUID = FirmwareGUID("7255371f-3a3b-4b04-927b-1da6efa8d454")
+    /// `dc886566-984a-4798-a75e-5585a7bf67cc`: the SEV metadata (u32 offset from the image's end).
+    public static let sevMetadataGUID = FirmwareGUID("dc886566-984a-4798-a75e-5585a7bf67cc")
+    /// `e47a6535-984a-4798-865e-4685a7bf8ec2`: the TDX metadata (TDVF's sections for the TD).
+    public static let tdxMetadataGUID = FirmwareGUID("e47a6535-984a-4798-865e-4685a7bf8ec2")
+
+    static let headerSize = 2 + 16
+    static let resetVectorSize = 32
+
+    /// Each entry's data, by GUID, in the table's order from the end.
+    public private(set) var entries: [Entry] = []
 
     public struct Entry: Sendable, Equatable {
-        /// The GUID's 16 bytes as stored (the mixed-endian EFI_GUID layout).
-        public var guid: [UInt8]
+        public var guid: FirmwareGUID
         public var data: [UInt8]
     }
 
-    public var entries: [Entry]
-
-    /// Parses the table at the end of `image` (a whole firmware file or its tail); nil when the
-    /// image has no table, or one that does not fit.
-    public init?(image: [UInt8]) {
-        let header = 18, resetVector = 32
-        guard image.count >= resetVector + header else { return nil }
-        let footerStart = image.count - resetVector - header
-        guard Array(image[(footerStart + 2)..<(footerStart + header)]) == Self.footerGUID else { return nil }
-        let tableLength = Int(image[footerStart]) | Int(image[footerStart + 1]) << 8
-        guard tableLength >= header, tableLength - header <= footerStart else { return nil }
-        var end = footerStart
-        let start = footerStart - (tableLength - header)
-        var entries: [Entry] = []
-        while end > start {
-            guard end - start >= header else { return nil }
-            let entryHeader = end - header
-            let length = Int(image[entryHeader]) | Int(image[entryHeader + 1]) << 8
-            guard length >= header, length <= end - start else { return nil }
-            let guid = Array(image[(entryHeader + 2)..<end])
-            entries.append(Entry(guid: guid, data: Array(image[(end - length)..<entryHeader])))
-            end -= length
+    /// The table of `image` (the whole firmware file, or at least its last pages).
+    public init(image: [UInt8]) throws(LaunchDigestError) {
+        let footerEnd = image.count - Self.resetVectorSize
+        guard footerEnd - Self.headerSize >= 0 else {
+            throw .firmware("the image is \(image.count) bytes, too short for OVMF's GUIDed footer table")
         }
-        self.entries = entries
+        let (tableSize, footer) = Self.header(image, endingAt: footerEnd)
+        guard footer == Self.footerGUID else {
+            throw .firmware("no OVMF GUIDed footer table (\(Self.footerGUID)) \(Self.resetVectorSize) bytes before the end: not an OVMF image")
+        }
+        let start = footerEnd - Int(tableSize)
+        guard Int(tableSize) >= Self.headerSize, start >= 0 else {
+            throw .firmware("the OVMF footer table claims \(tableSize) bytes, more than the image holds before it")
+        }
+        var end = footerEnd - Self.headerSize
+        while end > start {
+            guard end - start >= Self.headerSize else { throw .firmware("the OVMF footer table ends in a truncated entry") }
+            let (size, guid) = Self.header(image, endingAt: end)
+            guard Int(size) >= Self.headerSize, end - Int(size) >= start else {
+                throw .firmware("the OVMF footer table entry \(guid) has size \(size), outside the table")
+            }
+            entries.append(Entry(guid: guid, data: Array(image[(end - Int(size))..<(end - Self.headerSize)])))
+            end -= Int(size)
+        }
     }
 
-    public func contains(_ guid: [UInt8]) -> Bool { entries.contains { $0.guid == guid } }
+    /// The data of the entry `guid`, or nil.
+    public func entry(_ guid: FirmwareGUID) -> [UInt8]? { entries.first { $0.guid == guid }?.data }
 
-    /// The stored (EFI_GUID, mixed-endian) bytes of a GUID in its text form.
-    static func guid(_ text: String) -> [UInt8] {
-        let groups = text.split(separator: "-").map { group in
-            stride(from: 0, to: group.count, by: 2).map { offset -> UInt8 in
-                let start = group.index(group.startIndex, offsetBy: offset)
-                return UInt8(group[start..<group.index(start, offsetBy: 2)], radix: 16) ?? 0
-            }
-        }
-        guard groups.count == 5 else { return [] }
-        return groups[0].reversed() + groups[1].reversed() + groups[2].reversed() + groups[3] + groups[4]
+    public func contains(_ guid: FirmwareGUID) -> Bool { entry(guid) != nil }
+
+    /// The first little-endian u32 of entry `guid`, or why it is missing.
+    public func uint32(_ guid: FirmwareGUID, at offset: Int = 0, _ name: String) throws(LaunchDigestError) -> UInt32 {
+        guard let data = entry(guid) else { throw .firmware("the OVMF footer table has no \(name) entry (\(guid))") }
+        var reader = ByteReader(data, offset: offset)
+        do { return try reader.readUInt32LE(name) } catch { throw .firmware("the OVMF footer table's \(name) entry is \(error)") }
+    }
+
+    /// The (size, GUID) header whose last byte is before `end`; the caller checked 18 bytes are there.
+    private static func header(_ image: [UInt8], endingAt end: Int) -> (UInt16, FirmwareGUID) {
+        let at = end - headerSize
+        let size = UInt16(image[at]) | UInt16(image[at + 1]) << 8
+        return (size, FirmwareGUID(counted: image[(at + 2)..<end]))
     }
 }
