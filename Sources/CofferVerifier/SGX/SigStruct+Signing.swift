@@ -5,7 +5,7 @@ import Foundation
 import _CryptoExtras
 
 /// An enclave signer's key: RSA-3072 with public exponent 3, the only kind EINIT accepts.
-public struct SGXSigningKey: @unchecked Sendable {
+public struct SGXSigningKey: Sendable {
     let key: _RSA.Signing.PrivateKey
     /// The modulus, 384 bytes little-endian, as SIGSTRUCT.MODULUS holds it.
     public let modulus: [UInt8]
