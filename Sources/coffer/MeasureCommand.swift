@@ -42,7 +42,7 @@ struct MeasureCommand: ParsableCommand {
     @Flag(name: .shortAndLong, help: "As `run -i` (measured).") var interactive = false
     @Option(name: .shortAndLong, help: "As `run -p` (a network device is measured).") var publish: [String] = []
     @OptionGroup var confidential: ConfidentialOptions
-    @OptionGroup(title: "SGX enclave (--tee sgx ENCLAVE.sgxs)") var sgx: SGXMeasureOptions
+    @OptionGroup(title: "SGX enclave") var sgx: SGXMeasureOptions
     @Argument(help: "NAME[:TAG] or image id (--tee sgx: the enclave's SGXS file).") var image: String
     @Argument(parsing: .captureForPassthrough, help: "The command, as for `run` (measured).") var command: [String] = []
 
