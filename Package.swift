@@ -14,6 +14,7 @@ let hummingbird: Target.Dependency = .product(name: "Hummingbird", package: "hum
 let sqliteNIO: Target.Dependency = .product(name: "SQLiteNIO", package: "sqlite-nio")
 let hummingbirdTLS: Target.Dependency = .product(name: "HummingbirdTLS", package: "hummingbird")
 let asyncHTTPClient: Target.Dependency = .product(name: "AsyncHTTPClient", package: "async-http-client")
+let bigInt: Target.Dependency = .product(name: "BigInt", package: "BigInt")
 
 let package = Package(
     name: "Coffer",
@@ -34,6 +35,8 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
         .package(url: "https://github.com/vapor/sqlite-nio", from: "1.13.0"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.20.0"),
+        // SGX SIGSTRUCT only (CofferVerifier): Q1 and Q2 need big-integer division (decision 0033).
+        .package(url: "https://github.com/attaswift/BigInt", from: "6.0.1"),
     ],
     targets: [
         // MARK: Guest side and shared leaves (no Foundation)
@@ -56,7 +59,7 @@ let package = Package(
         .target(name: "CofferImage", dependencies: ["CofferCore", "CofferWire", "CZlib", crypto, cryptoExtras, yams]),
         .target(
             name: "CofferVerifier",
-            dependencies: ["CofferCore", "CofferEvidence", "CofferJSON", crypto, cryptoExtras, x509, asn1]
+            dependencies: ["CofferCore", "CofferEvidence", "CofferJSON", crypto, cryptoExtras, x509, asn1, bigInt]
         ),
         // The guest kernel's configuration fragment and its recorded digests are data, not code.
         .target(name: "CofferVMM", dependencies: ["CofferCore", "CofferWire", "CofferSys"], exclude: ["Kernel/coffer-guest.config", "Kernel/coffer-guest.sha256"]),

@@ -54,6 +54,10 @@ enum EvidenceParsers {
                 _ = DCAPVerifier.verify(quote: bytes, collateral: vector.collateral, at: intelTime)
             }
         }
+        // An SGX enclave's files (decision 0033): the SGXS stream and, when the bytes parse as a
+        // SIGSTRUCT, its RSA and Q1/Q2 check.
+        _ = try? SGXSMeasurement(stream: bytes)
+        if let sigStruct = try? SigStruct(bytes: bytes) { _ = try? sigStruct.verifySignature() }
         // A PCS response: the signed member's exact text is cut out by its span (PCCSClient).
         if let spans = try? JSONParser.memberSpans(bytes) {
             for span in spans.values { _ = try? JSONValue.parse(bytes[span]) }

@@ -14,6 +14,7 @@ struct Coffer: ParsableCommand {
             VerifyCommand.self, KeyCommand.self, AttestCommand.self, SetupCommand.self, RunCommand.self,
             StartCommand.self, ExecCommand.self, PsCommand.self, LogsCommand.self, StopCommand.self, KillCommand.self,
             RemoveVMCommand.self, TCBCommand.self, MeasureCommand.self, MonitorCommand.self, KBSCommand.self, VolumeCommand.self, KernelCommand.self,
+            SGXCommand.self,
         ]
     )
 }

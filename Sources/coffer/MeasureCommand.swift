@@ -28,13 +28,16 @@ struct MeasureCommand: ParsableCommand {
             --kernel, --initrd and --append. For tdx only the host-set init-data field is predictable today; \
             its launch digests are not printed rather than guessed. --format policy prints {"attestation": …, \
             "resource": …} for `coffer kbs admin set-policy --file` (without --kind): it REPLACES the broker's \
-            policies with ones admitting exactly this launch and the resources it names.
+            policies with ones admitting exactly this launch and the resources it names. \
+            --tee sgx ENCLAVE.sgxs [--sigstruct FILE] computes the enclave's MRENCLAVE from its SGXS stream, checks \
+            the SIGSTRUCT (its signature, and that its ENCLAVEHASH is that MRENCLAVE) and prints MRSIGNER, ISVPRODID and \
+            ISVSVN; its policy admits exactly that enclave (and gives it the --sgx-resource paths).
             """)
 
     enum Format: String, ExpressibleByArgument, CaseIterable { case text, json, policy }
 
     @OptionGroup var storeOptions: StoreOptions
-    @Option(help: "The TEE the launch attests with: sample, snp or tdx.") var tee: LaunchPrediction.TEE = .sample
+    @Option(help: "The TEE the launch attests with: sample, snp or tdx; sgx measures an enclave (see below).") var tee: LaunchPrediction.TEE = .sample
     @Option(help: "text, json or policy.") var format: Format = .text
     @Option(help: "auto, kvm or tcg (the command line differs: tsc_early_khz under TCG).") var accel = "auto"
     @OptionGroup var guest: GuestOptions
@@ -44,11 +47,16 @@ struct MeasureCommand: ParsableCommand {
     @Option(name: .shortAndLong, help: "As `run -p` (a network device is measured).") var publish: [String] = []
     @OptionGroup var confidential: ConfidentialOptions
     @OptionGroup var snp: SNPLaunchOptions
-    @Argument(help: "NAME[:TAG] or image id (none: --tee snp with explicit inputs).") var image: String?
+    @OptionGroup(title: "SGX enclave") var sgx: SGXMeasureOptions
+    @Argument(help: "NAME[:TAG] or image id (none: --tee snp with explicit inputs; --tee sgx: the enclave's SGXS file).") var image: String?
     @Argument(parsing: .captureForPassthrough, help: "The command, as for `run` (measured).") var command: [String] = []
 
     func run() throws {
         try reportingErrors {
+            if tee == .sgx {
+                guard let image else { throw CofferError(.invalidInput, "--tee sgx needs the enclave's SGXS file") }
+                return try sgx.measure(enclave: image, format: format, trailing: command)
+            }
             do {
                 guard let image else { return try measureExplicitInputs() }
                 let prediction = try predict(image)
@@ -115,7 +123,7 @@ struct MeasureCommand: ParsableCommand {
 
 /// What a launch will attest, computed without starting it: the pure core of `coffer measure`.
 struct LaunchPrediction: Encodable {
-    enum TEE: String, ExpressibleByArgument, CaseIterable, Encodable { case sample, snp, tdx }
+    enum TEE: String, ExpressibleByArgument, CaseIterable, Encodable { case sample, snp, tdx, sgx }
 
     var tee: TEE
     var image: String
@@ -165,6 +173,8 @@ struct LaunchPrediction: Encodable {
             } else {
                 unpredicted = ["measurement (the SEV-SNP launch digest over the firmware, the vCPUs and the kernel hashes): needs --firmware"]
             }
+        case .sgx:
+            throw CofferError(.invalidInput, "--tee sgx measures an enclave's SGXS file, not an image launch")
         case .tdx:
             unpredicted = ["mr_td and rtmr0-3 (the TD's firmware and boot measurements): come with the confidential-launch issue (13)"]
         }
@@ -231,6 +241,7 @@ extension LaunchPrediction.TEE {
         case .sample: .sample
         case .snp: .snp
         case .tdx: .tdx
+        case .sgx: .sgx
         }
     }
 }
