@@ -11,17 +11,23 @@
 // Prints both medians, their ratio (the issue's goal: at most 1.10x) and the guest userspace size
 // (goal: at most 20 MB), then the phases of one `coffer run --verbose`.
 //
-// Usage: boot-bench COFFER HOME [RUNS]   (HOME must hold a kernel: `coffer setup --home HOME`)
+// With OWN_KERNEL (Coffer's kernel, `coffer kernel build`; issue 13) there are three sides: the bare
+// boot of HOME's default kernel (Debian's cloud kernel), the bare boot of OWN_KERNEL, and
+// `coffer run --kernel OWN_KERNEL`; the ratios against each (goals: at most 0.75x and 1.10x), and
+// the guest TCB (kernel + initramfs) on each kernel (goal: Coffer's at most half of Debian's).
+//
+// Usage: boot-bench COFFER HOME [RUNS] [OWN_KERNEL]   (HOME must hold a kernel: `coffer setup --home HOME`)
 import CofferCore
 import Foundation
 
 let arguments = CommandLine.arguments
 guard arguments.count >= 3 else {
-    FileHandle.standardError.write(Data("usage: boot-bench COFFER HOME [RUNS]\n".utf8))
+    FileHandle.standardError.write(Data("usage: boot-bench COFFER HOME [RUNS] [OWN_KERNEL]\n".utf8))
     exit(2)
 }
 let coffer = arguments[1], home = arguments[2]
 let runs = arguments.count > 3 ? max(1, Int(arguments[3]) ?? 7) : 7
+let ownKernel = arguments.count > 4 ? arguments[4] : nil
 let work = NSTemporaryDirectory() + "boot-bench-\(getpid())"
 try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
 defer { try? FileManager.default.removeItem(atPath: work) }
@@ -96,18 +102,26 @@ struct TCB: Decodable {
     var kernel: Kernel
     var commandLine: String
     var guestUserspace: Userspace
+    var guestTCBBytes: Int
 }
-let tcb = try JSONDecoder().decode(
-    TCB.self, from: Data(try shell("'\(coffer)' tcb --format json boot-bench:true", environment: environment).utf8))
+func readTCB(kernel: String?) throws -> TCB {
+    let option = kernel.map { "--kernel '\($0)' " } ?? ""
+    return try JSONDecoder().decode(
+        TCB.self, from: Data(try shell("'\(coffer)' tcb --format json \(option)boot-bench:true", environment: environment).utf8))
+}
+let tcb = try readTCB(kernel: nil)
+let ownTCB = try ownKernel.map { try readTCB(kernel: $0) }
 
 setenv("COFFER_HOME", home, 1)
-let bare = bareArguments(
-    accelerator: tcb.accelerator, kernel: tcb.kernel.path, initramfs: "\(work)/bare.cpio", commandLine: tcb.commandLine,
-    console: "\(work)/bare-console.log")
+func bare(_ tcb: TCB, _ name: String) -> [String] {
+    bareArguments(
+        accelerator: tcb.accelerator, kernel: tcb.kernel.path, initramfs: "\(work)/bare.cpio", commandLine: tcb.commandLine,
+        console: "\(work)/\(name)-console.log")
+}
 let qemu = ChildProcess.locate("qemu-system-x86_64") ?? "/usr/bin/qemu-system-x86_64"
-let runArguments = ["run", "boot-bench:true"]
-print("kernel \(tcb.kernel.release), accelerator \(tcb.accelerator), \(runs) runs each, alternating")
-print("command line: \(tcb.commandLine)")
+let runArguments = ["run"] + (ownKernel.map { ["--kernel", $0] } ?? []) + ["boot-bench:true"]
+print("kernel \(tcb.kernel.release)\(ownTCB.map { ", Coffer's kernel \($0.kernel.release) (\($0.kernel.path))" } ?? ""), accelerator \(tcb.accelerator), \(runs) runs each, alternating")
+print("command line: \((ownTCB ?? tcb).commandLine)")
 
 /// What is timed, each run: the reference first. Another contender (say, the round trip of an
 /// exec into a running VM, once `coffer exec` exists) is one more entry here.
@@ -116,10 +130,9 @@ struct Contender {
     var executable: String
     var arguments: [String]
 }
-let contenders = [
-    Contender(name: "bare", executable: qemu, arguments: bare),
-    Contender(name: "coffer", executable: coffer, arguments: runArguments),
-]
+let contenders = [Contender(name: "bare", executable: qemu, arguments: bare(tcb, "bare"))]
+    + (ownTCB.map { [Contender(name: "bare-own", executable: qemu, arguments: bare($0, "bare-own"))] } ?? [])
+    + [Contender(name: "coffer", executable: coffer, arguments: runArguments)]
 
 /// Runs `contender` once and returns its wall time; a failure stops the benchmark with its logs.
 func measure(_ contender: Contender) throws -> Double {
@@ -137,20 +150,35 @@ let first = try contenders.map(measure)
 print("first run (not counted): " + zip(contenders, first).map { "\($0.name) \(format($1)) s" }.joined(separator: ", "))
 
 var times = [[Double]](repeating: [], count: contenders.count)
-print("run   " + contenders.map { "\($0.name) (s)".padding(toLength: 12, withPad: " ", startingAt: 0) }.joined() + "ratio")
+let last = contenders.count - 1
+print("run   " + contenders.map { "\($0.name) (s)".padding(toLength: 14, withPad: " ", startingAt: 0) }.joined()
+    + contenders.dropLast().map { "coffer/\($0.name)".padding(toLength: 18, withPad: " ", startingAt: 0) }.joined())
 for index in 1...runs {
     // Alternate the order, so that neither always runs on a machine the other just warmed.
     let order = index % 2 == 0 ? Array(contenders.indices.reversed()) : Array(contenders.indices)
     for contender in order { times[contender].append(try measure(contenders[contender])) }
     let row = times.map { $0[index - 1] }
     print("\(index)".padding(toLength: 6, withPad: " ", startingAt: 0)
-        + row.map { format($0).padding(toLength: 12, withPad: " ", startingAt: 0) }.joined() + format(row[1] / row[0]))
+        + row.map { format($0).padding(toLength: 14, withPad: " ", startingAt: 0) }.joined()
+        + row.dropLast().map { format(row[last] / $0).padding(toLength: 18, withPad: " ", startingAt: 0) }.joined())
 }
-let bareTimes = times[0], cofferTimes = times[1]
-let ratio = median(cofferTimes) / median(bareTimes)
-print("median: bare \(format(median(bareTimes))) s, coffer run \(format(median(cofferTimes))) s, ratio \(format(ratio))x (goal at most 1.10x: \(ratio <= 1.10 ? "met" : "not met"))")
-let userspace = tcb.guestUserspace
+let cofferMedian = median(times[last])
+if ownTCB == nil {
+    let ratio = cofferMedian / median(times[0])
+    print("median: bare \(format(median(times[0]))) s, coffer run \(format(cofferMedian)) s, ratio \(format(ratio))x (goal at most 1.10x: \(ratio <= 1.10 ? "met" : "not met"))")
+} else {
+    let debian = cofferMedian / median(times[0]), own = cofferMedian / median(times[1])
+    print("median: bare \(tcb.kernel.release) \(format(median(times[0]))) s, bare Coffer's kernel \(format(median(times[1]))) s, coffer run \(format(cofferMedian)) s")
+    print("coffer run / bare Debian kernel: \(format(debian))x (goal at most 0.75x: \(debian <= 0.75 ? "met" : "not met"))")
+    print("coffer run / bare Coffer's kernel: \(format(own))x (goal at most 1.10x: \(own <= 1.10 ? "met" : "not met"))")
+}
+let userspace = (ownTCB ?? tcb).guestUserspace
 print("guest userspace (agent + modules): \(format(Double(userspace.bytes) / 1e6, 1)) MB (goal at most \(userspace.goalBytes / 1_000_000) MB: \(userspace.bytes <= userspace.goalBytes ? "met" : "not met"))")
+if let ownTCB {
+    let share = Double(ownTCB.guestTCBBytes) / Double(tcb.guestTCBBytes)
+    print("guest TCB (kernel + initramfs): Coffer's kernel \(format(Double(ownTCB.guestTCBBytes) / 1e6, 1)) MB, \(tcb.kernel.release) with its modules "
+        + "\(format(Double(tcb.guestTCBBytes) / 1e6, 1)) MB: \(format(share))x (goal at most 0.50x: \(share <= 0.5 ? "met" : "not met"))")
+}
 
 // Where coffer's time goes: its own phases, and the agent's view of the guest's boot.
 let (_, _) = try timed(coffer, ["run", "--verbose"] + Array(runArguments.dropFirst()), log: "\(work)/verbose.log")
