@@ -32,28 +32,35 @@ struct KernelBuildCommand: ParsableCommand {
     func run() throws {
         try reportingErrors {
             do {
-                let cache = KernelCache(home: storeOptions.store.home)
-                let build = try GuestKernelBuild.installed(cache: cache, fragmentPath: try Self.fragmentPath(config))
-                let terminal = isatty(2) == 1
-                let start = Date()
-                let result = try build.build(
-                    jobs: jobs ?? ProcessInfo.processInfo.activeProcessorCount, output: terminal ? FileHandle.standardError : nil
-                ) { message in
-                    if terminal { FileHandle.standardError.write(Data("kernel: \(message)\n".utf8)) }
-                }
-                let bytes = try Data(contentsOf: URL(fileURLWithPath: result.kernel.vmlinuz))
-                let config = (try? String(contentsOfFile: "\(result.kernel.directory)/config", encoding: .utf8)) ?? ""
+                let built = try Self.build(home: storeOptions.store.home, config: config, jobs: jobs)
+                let bytes = try Data(contentsOf: URL(fileURLWithPath: built.result.kernel.vmlinuz))
+                let config = (try? String(contentsOfFile: "\(built.result.kernel.directory)/config", encoding: .utf8)) ?? ""
                 let enabled = GuestKernelBuild.options(config).values.filter { $0 == "y" }.count
-                let took = result.built ? String(format: ", built in %.0f s", Date().timeIntervalSince(start)) : ", already cached"
-                print("kernel   \(result.kernel.release) (\(GuestKernelBuild.sourcePackage) \(build.sourceVersion))\(took)")
-                print("vmlinuz  \(result.kernel.vmlinuz)")
+                print("kernel   \(built.result.kernel.release) (\(GuestKernelBuild.sourcePackage) \(built.build.sourceVersion))\(built.took)")
+                print("vmlinuz  \(built.result.kernel.vmlinuz)")
                 print("size     \(bytes.count) bytes, \(enabled) options enabled")
                 print("sha256   \(Hex.encode(SHA256Digest.hash(bytes)))")
-                print("key      \(build.key)")
+                print("key      \(built.build.key)")
             } catch let error as VMMError {
                 throw error.cofferError
             }
         }
+    }
+
+    /// Builds (or finds cached) Coffer's kernel in `home`'s cache: make's output and the steps on
+    /// a terminal, nothing in scripts. `took` says which (", built in N s" or ", already cached").
+    static func build(home: String, config: String?, jobs: Int?) throws -> (build: GuestKernelBuild, result: GuestKernelBuild.Result, took: String) {
+        let cache = KernelCache(home: home)
+        let build = try GuestKernelBuild.installed(cache: cache, fragmentPath: try fragmentPath(config))
+        let terminal = isatty(2) == 1
+        let start = Date()
+        let result = try build.build(
+            jobs: jobs ?? ProcessInfo.processInfo.activeProcessorCount, output: terminal ? FileHandle.standardError : nil
+        ) { message in
+            if terminal { FileHandle.standardError.write(Data("kernel: \(message)\n".utf8)) }
+        }
+        let took = result.built ? String(format: ", built in %.0f s", Date().timeIntervalSince(start)) : ", already cached"
+        return (build, result, took)
     }
 
     /// `option`, $COFFER_KERNEL_CONFIG, or the fragment in a source checkout above this executable.

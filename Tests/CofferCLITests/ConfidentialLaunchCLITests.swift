@@ -54,7 +54,7 @@ import Testing
 
     /// With a FAKE QEMU 10.1 given as --qemu (a script answering -version and -object help: a
     /// seam) and the real AmdSev OVMF tail as firmware, the QEMU and firmware lines go, and what
-    /// is left is the host kernel and the guest kernel: Debian's 6.1 cannot be a TDX guest.
+    /// is left is the host kernel, and with Debian's 6.1 as --kernel the guest kernel (it cannot be a TDX guest).
     @Test func teeTDXWithANewerQEMUStillNeedsTheHostAndGuestKernels() throws {
         let home = try runs.storeWithKernel()
         let work = try TemporaryDirectory("coffer-run")
@@ -78,7 +78,17 @@ import Testing
         #expect(!result.stderr.contains("needs QEMU"), "\(result.stderr)")
         #expect(!result.stderr.contains("--firmware)"), "\(result.stderr)")
         #expect(result.stderr.contains("host kernel does not offer TDX (/sys/module/kvm_intel/parameters/tdx"), "\(result.stderr)")
-        #expect(result.stderr.contains("CONFIG_INTEL_TDX_GUEST=y, which 6.1."), "\(result.stderr)")
+        // Coffer's kernel, the default, can be a TDX guest (CONFIG_INTEL_TDX_GUEST, TSM_REPORTS).
+        #expect(!result.stderr.contains("CONFIG_INTEL_TDX_GUEST"), "\(result.stderr)")
+        // Debian 12's 6.1 cloud kernel cannot, and the refusal says so.
+        let debian = try RunCLITests().storeWithKernel(debian: true)
+        let release = try FileManager.default.destinationOfSymbolicLink(atPath: "\(VMHomes.debian)/kernel/default")
+        let onDebian = try coffer(home.path, [
+            "run", "--tee", "tdx", "--qemu", work.file("qemu-10.1"), "--firmware", "/work/shared/vectors/snp-measure/ovmf_AmdSev_suffix.bin",
+            "--kernel", debian.file("kernel/\(release)/vmlinuz"), "hello:1",
+        ])
+        #expect(onDebian.status != 0)
+        #expect(onDebian.stderr.contains("CONFIG_INTEL_TDX_GUEST=y, which 6.1."), "\(onDebian.stderr)")
         #expect(try vmSpecs(home.path).isEmpty)
 
         // Bad combinations are refused before any probe.

@@ -6,7 +6,7 @@ import Testing
 /// (decision 0031). The relay itself is tested in CofferKBSTests/HostRelayTests.
 @Suite(.serialized) struct ConfidentialRunCLITests: CofferCLIHarness {
     let coffer = Repository.executable("coffer")
-    let kernelHome = "\(Repository.root())/.build-vm/home"
+    let kernelHome = VMHomes.coffer
 
     /// A store with an image (`plain:1`), a volume `data`, a broker key, a file that is not one,
     /// and the paths they are at.

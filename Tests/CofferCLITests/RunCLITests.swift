@@ -7,15 +7,18 @@ import Testing
 @Suite(.serialized) struct RunCLITests: CofferCLIHarness {
     let coffer = Repository.executable("coffer")
     /// The kernel cache the VM tests share, so the kernel is downloaded once per checkout.
-    let kernelHome = "\(Repository.root())/.build-vm/home"
+    let kernelHome = VMHomes.coffer
     static let developmentLine = "coffer: development mode: plain VM under "
 
     /// A fresh store that shares the cached guest kernel.
-    func storeWithKernel() throws -> TemporaryDirectory {
-        let setup = try run(coffer, ["setup", "--home", kernelHome])
+    /// A fresh store whose kernel cache is the VM tests' shared one: Coffer's kernel (the default),
+    /// or with `debian` Debian's cloud kernel and its modules (`coffer setup --kernel-package`).
+    func storeWithKernel(debian: Bool = false) throws -> TemporaryDirectory {
+        let kernels = debian ? VMHomes.debian : kernelHome
+        let setup = try run(coffer, ["setup", "--home", kernels] + (debian ? ["--kernel-package", VMHomes.debianPackage] : []))
         guard setup.status == 0 else { throw TestFailure("coffer setup failed: \(setup.stderr)") }
         let home = try TemporaryDirectory("coffer-home")
-        try FileManager.default.createSymbolicLink(atPath: home.file("kernel"), withDestinationPath: "\(kernelHome)/kernel")
+        try FileManager.default.createSymbolicLink(atPath: home.file("kernel"), withDestinationPath: "\(kernels)/kernel")
         return home
     }
 

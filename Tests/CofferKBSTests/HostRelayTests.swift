@@ -16,7 +16,7 @@ import Testing
 /// a socket this test serves, so every byte the monitor relays is the monitor's own.
 @Suite(.serialized) struct HostRelayTests {
     let coffer = Repository.executable("coffer")
-    let kernelHome = "\(Repository.root())/.build-vm/home"
+    let kernelHome = VMHomes.coffer
 
     /// A store sharing the cached kernel, an image, the launcher key the broker trusts, and the
     /// stand-in QEMU.

@@ -1,7 +1,7 @@
 import Foundation
 
-/// A VM with stock Linux tools instead of Coffer's agent: Debian's cloud kernel (the one Coffer
-/// boots, from the VM tests' cache `.build-vm/home`), busybox-static, and the host's cryptsetup,
+/// A VM with stock Linux tools instead of Coffer's agent: Debian's cloud kernel (with its
+/// modules, from the VM tests' cache `.build-vm/debian`), busybox-static, and the host's cryptsetup,
 /// integritysetup, dmsetup and mke2fs with their shared libraries, in an initramfs of its own.
 /// It runs a shell script the test gives over virtio-blk disks the test gives, under TCG within a
 /// deadline, and returns what the script printed.
@@ -31,18 +31,18 @@ public struct StockToolsVM: Sendable {
     /// Printed by the prelude after the script, with its exit status.
     public static let statusMarker = "@@coffer-stock-status "
 
-    /// The cached default kernel, fetched with `coffer setup` on first use as the other VM tests
-    /// do; fails saying what went wrong when there is none.
-    public init(kernelHome: String = "\(Repository.root())/.build-vm/home") throws {
+    /// Debian's cloud kernel (its modules are what the stock tools need), fetched with `coffer setup
+    /// --kernel-package` on first use; fails saying what went wrong when there is none.
+    public init(kernelHome: String = VMHomes.debian) throws {
         let directory = "\(kernelHome)/kernel/default"
         if !FileManager.default.fileExists(atPath: "\(directory)/vmlinuz") {
-            let setup = try CofferTestSupport.run(Repository.executable("coffer"), ["setup", "--home", kernelHome])
+            let setup = try CofferTestSupport.run(Repository.executable("coffer"), ["setup", "--home", kernelHome, "--kernel-package", VMHomes.debianPackage])
             guard setup.status == 0 else { throw TestFailure("coffer setup --home \(kernelHome) failed: \(setup.stderr)") }
         }
         guard FileManager.default.fileExists(atPath: "\(directory)/vmlinuz"),
             FileManager.default.fileExists(atPath: "\(directory)/modules/modules.builtin")
         else {
-            throw TestFailure("no guest kernel in \(kernelHome): run `coffer setup --home \(kernelHome)` (the VM tests do on first use)")
+            throw TestFailure("no guest kernel in \(kernelHome): run `coffer setup --home \(kernelHome) --kernel-package \(VMHomes.debianPackage)` (the VM tests do on first use)")
         }
         kernel = (directory as NSString).resolvingSymlinksInPath
         for program in Self.programs + ["/usr/bin/busybox", "/usr/bin/cpio", "/usr/bin/qemu-system-x86_64"]

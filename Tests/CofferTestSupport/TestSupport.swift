@@ -86,6 +86,17 @@ public func sh(_ command: String, directory: String? = nil) throws -> String {
     return result.stdout
 }
 
+/// The VM tests' kernel caches, beside the build (decision 0040). `coffer` (`.build-vm/home`):
+/// `coffer setup`'s default, Coffer's own kernel, which every `coffer run` test boots. `debian`
+/// (`.build-vm/debian`): Debian's cloud kernel with its modules (`coffer setup --kernel-package`),
+/// for the tests of module loading and the stock-tools VM. Two homes, so neither suite's setup
+/// moves the other's `kernel/default`.
+public enum VMHomes {
+    public static var coffer: String { "\(Repository.root())/.build-vm/home" }
+    public static var debian: String { "\(Repository.root())/.build-vm/debian" }
+    public static let debianPackage = "linux-image-cloud-amd64"
+}
+
 public enum Repository {
     /// The repository root: the nearest directory above `file` holding Package.swift.
     public static func root(from file: String = #filePath) -> String {

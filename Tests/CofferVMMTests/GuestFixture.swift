@@ -4,13 +4,13 @@ import Foundation
 
 /// The real guest kernel and agent the VM tests boot.
 ///
-/// The kernel is downloaded on first use into a cache beside the build (`.build-vm/home`), as
-/// `coffer setup` would; the agent is the static binary `make agent` links (`make test` does it
+/// The kernel is Debian's cloud kernel with its modules (these tests load modules), downloaded on
+/// first use into a cache beside the build (`VMHomes.debian`), as `coffer setup --kernel-package` would; the agent is the static binary `make agent` links (`make test` does it
 /// first). Neither is optional: without them the tests fail and say what to run.
 final class GuestFixture: @unchecked Sendable {
     static let shared = GuestFixture()
 
-    let home = "\(Repository.root())/.build-vm/home"
+    let home = VMHomes.debian
     let agent = "\(Repository.root())/.build-agent/release/coffer-agent"
     private let lock = NSLock()
     private var cached: GuestKernel?
@@ -20,7 +20,7 @@ final class GuestFixture: @unchecked Sendable {
         try lock.withLock {
             if let cached { return cached }
             let cache = KernelCache(home: home)
-            let kernel = try cache.defaultKernel() ?? cache.setup().kernel
+            let kernel = try cache.defaultKernel() ?? cache.setup(package: VMHomes.debianPackage).kernel
             cached = kernel
             return kernel
         }

@@ -91,10 +91,24 @@ public struct GuestKernelBuild: Sendable {
 
     /// Builds the kernel unless this key is cached. `output` gets make's output when given (a
     /// terminal); otherwise it goes to a log whose tail a failure quotes.
+    ///
+    /// Concurrent builds of one key (two `coffer setup`s, parallel test suites) take turns on a
+    /// lock file: the second waits, then finds the first one's entry and builds nothing.
     public func build(jobs: Int, output: FileHandle? = nil, log: (String) -> Void = { _ in }) throws -> Result {
         if let cached = cached() { return Result(kernel: cached, built: false) }
         let files = FileManager.default
         try files.createDirectory(atPath: cache.root, withIntermediateDirectories: true)
+        let lockPath = "\(cache.root)/.build-\(key.prefix(12)).lock"
+        let lock = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard lock >= 0 else { throw VMMError.file(path: lockPath, reason: "cannot open the build lock: \(String(cString: strerror(errno)))") }
+        defer { close(lock) }
+        if flock(lock, LOCK_EX | LOCK_NB) != 0 {
+            log("waiting for another build of \(entryName)")
+            while flock(lock, LOCK_EX) != 0 {
+                guard errno == EINTR else { throw VMMError.file(path: lockPath, reason: "cannot take the build lock: \(String(cString: strerror(errno)))") }
+            }
+        }
+        if let cached = cached() { return Result(kernel: cached, built: false) }
         // One build directory per key, at a fixed path: a rerun after a failure starts afresh there.
         let work = "\(cache.root)/.build-\(key.prefix(12))"
         try? files.removeItem(atPath: work)

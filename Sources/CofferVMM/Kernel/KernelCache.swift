@@ -40,7 +40,7 @@ public struct KernelCache: Sendable {
     }
 
     /// Points `kernel/default` at `release`, replacing the link atomically.
-    private func makeDefault(_ release: String) throws {
+    public func makeDefault(_ release: String) throws {
         let temporary = "\(root)/.default-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createSymbolicLink(atPath: temporary, withDestinationPath: release)
         guard rename(temporary, "\(root)/default") == 0 else {
