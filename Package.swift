@@ -14,6 +14,7 @@ let hummingbird: Target.Dependency = .product(name: "Hummingbird", package: "hum
 let sqliteNIO: Target.Dependency = .product(name: "SQLiteNIO", package: "sqlite-nio")
 let hummingbirdTLS: Target.Dependency = .product(name: "HummingbirdTLS", package: "hummingbird")
 let asyncHTTPClient: Target.Dependency = .product(name: "AsyncHTTPClient", package: "async-http-client")
+let postgresNIO: Target.Dependency = .product(name: "PostgresNIO", package: "postgres-nio")
 
 let package = Package(
     name: "Coffer",
@@ -33,6 +34,8 @@ let package = Package(
         // Key broker only (CofferKBS): HTTP server and embedded SQLite.
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
         .package(url: "https://github.com/vapor/sqlite-nio", from: "1.13.0"),
+        // Key broker only: PostgreSQL for replicated brokers (decision 0036).
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.0"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.20.0"),
     ],
     targets: [
@@ -66,7 +69,7 @@ let package = Package(
         // The key broker: the only target with an HTTP server and a database (keep them out of the rest).
         .target(
             name: "CofferKBS",
-            dependencies: ["CofferCore", "CofferEvidence", "CofferJSON", "CofferKBSProtocol", "CofferVerifier", crypto, cryptoExtras, x509, asn1, hummingbird, hummingbirdTLS, sqliteNIO, asyncHTTPClient]
+            dependencies: ["CofferCore", "CofferEvidence", "CofferJSON", "CofferKBSProtocol", "CofferVerifier", crypto, cryptoExtras, x509, asn1, hummingbird, hummingbirdTLS, sqliteNIO, postgresNIO, asyncHTTPClient]
         ),
         // OCI runtime (rune-compatible): no Foundation, so that runc's callers pay little start-up.
         .target(name: "CCofferOCIRuntime"),
