@@ -5,7 +5,10 @@ import Foundation
 /// one user `coffer`), `postgres` listening only on a unix socket in that directory (no TCP port,
 /// so nothing else on the machine can reach it and no port can collide), stopped at the end.
 /// PostgreSQL refuses to run as root, so under root it runs as the `postgres` user the Debian
-/// package creates. Missing PostgreSQL is a failure naming the fix, never a skip.
+/// package creates, through `setpriv`, which execs (so the process here IS the server and a
+/// signal reaches it; `runuser` forks and swallows SIGINT, and waiting on it never ended).
+/// Every wait is bounded and fails naming what did not happen. Missing PostgreSQL is a failure
+/// naming the fix, never a skip.
 final class PostgresServer: @unchecked Sendable {
     let directory: TemporaryDirectory
     let bin: String
@@ -35,9 +38,9 @@ final class PostgresServer: @unchecked Sendable {
             let chown = try run("/bin/chown", ["-R", "postgres:postgres", directory.path])
             guard chown.status == 0 else { throw TestFailure("chown for the postgres user failed: \(chown.stderr)") }
         }
-        let wrap: ([String]) -> (String, [String]) = { command in asRoot ? ("/usr/sbin/runuser", ["-u", "postgres", "--"] + command) : (command[0], Array(command.dropFirst())) }
+        let wrap: ([String]) -> (String, [String]) = { command in asRoot ? ("/usr/bin/setpriv", ["--reuid=postgres", "--regid=postgres", "--init-groups", "--"] + command) : (command[0], Array(command.dropFirst())) }
         let (initdb, initArguments) = wrap(["\(bin)/initdb", "-D", data, "-A", "trust", "-U", "coffer", "--no-sync", "-E", "UTF8"])
-        let made = try run(initdb, initArguments)
+        let made = try run(initdb, initArguments, directory: directory.path)
         guard made.status == 0 else { throw TestFailure("initdb failed: \(made.stderr)") }
         let logPath = directory.path + "/server.log"
         FileManager.default.createFile(atPath: logPath, contents: nil)
@@ -45,13 +48,14 @@ final class PostgresServer: @unchecked Sendable {
         let (postgres, arguments) = wrap(["\(bin)/postgres", "-D", data, "-k", socketDirectory, "-c", "listen_addresses=", "-c", "max_connections=200"])
         process.executableURL = URL(fileURLWithPath: postgres)
         process.arguments = arguments
+        process.currentDirectoryURL = URL(fileURLWithPath: directory.path)
         process.standardOutput = log
         process.standardError = log
         process.standardInput = FileHandle.nullDevice
         try process.run()
         let ready = poll(for: 60, every: 0.2, { () -> Bool in
             guard process.isRunning else { return true }
-            return (try? run("\(bin)/pg_isready", ["-h", socketDirectory, "-U", "coffer", "-d", "postgres"]).status) == 0
+            return (try? run("\(bin)/pg_isready", ["-h", socketDirectory, "-U", "coffer", "-d", "postgres", "-t", "5"]).status) == 0
         }, until: { $0 })
         guard ready, process.isRunning else {
             throw TestFailure("postgres did not start: \((try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "")")
@@ -60,7 +64,7 @@ final class PostgresServer: @unchecked Sendable {
 
     /// A fresh database on this server, and its `--database` URL.
     func createDatabase(_ name: String) throws -> String {
-        let made = try run("\(bin)/createdb", ["-h", socketDirectory, "-U", "coffer", name])
+        let made = try run("\(bin)/createdb", ["-h", socketDirectory, "-U", "coffer", name], environment: Self.clientEnvironment)
         guard made.status == 0 else { throw TestFailure("createdb \(name) failed: \(made.stderr)") }
         return url(name)
     }
@@ -71,15 +75,26 @@ final class PostgresServer: @unchecked Sendable {
     @discardableResult
     func sql(_ database: String, _ statement: String) throws -> String {
         let psql = FileManager.default.isExecutableFile(atPath: "\(bin)/psql") ? "\(bin)/psql" : "/usr/bin/psql"
-        let result = try run(psql, ["-h", socketDirectory, "-U", "coffer", "-d", database, "-At", "-v", "ON_ERROR_STOP=1", "-c", statement])
+        let result = try run(psql, ["-h", socketDirectory, "-U", "coffer", "-d", database, "-At", "-v", "ON_ERROR_STOP=1", "-c", statement],
+                             environment: Self.clientEnvironment)
         guard result.status == 0 else { throw TestFailure("psql \(statement): \(result.stderr)") }
         return result.stdout
     }
 
+    /// libpq's clients (createdb, psql) give up connecting after 10 s instead of waiting forever.
+    static let clientEnvironment = ["PGCONNECT_TIMEOUT": "10"]
+
+    /// Fast shutdown (SIGINT: disconnects clients, then exits), waited for at most 30 s, then
+    /// SIGKILL. Never an unbounded wait (`waitUntilExit` on a process that ignores the signal
+    /// spins forever).
     func stop() {
         guard process.isRunning else { return }
-        kill(process.processIdentifier, SIGINT)  // fast shutdown: disconnects clients, then exits
-        process.waitUntilExit()
+        let pid = process.processIdentifier
+        kill(pid, SIGINT)
+        if poll(for: 30, every: 0.1, { process.isRunning }, until: { !$0 }) {
+            kill(pid, SIGKILL)
+            _ = poll(for: 10, every: 0.1, { process.isRunning }, until: { !$0 })
+        }
     }
 
     deinit { stop() }

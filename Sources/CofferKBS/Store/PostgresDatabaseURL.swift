@@ -8,6 +8,9 @@ import PostgresNIO
 /// `verify-full` (the two last check the server's certificate against the system roots).
 public struct PostgresDatabaseURL: Sendable, CustomStringConvertible {
     public var configuration: PostgresClient.Configuration
+    /// The same server for one connection of its own (`PostgresStore.open` connects once first,
+    /// so that a refusal is reported in the server's words rather than retried by the pool).
+    var probe: PostgresConnection.Configuration
     /// The URL without its password, for messages and logs.
     public var description: String
 
@@ -31,18 +34,29 @@ public struct PostgresDatabaseURL: Sendable, CustomStringConvertible {
         let host = components.host.flatMap { $0.isEmpty ? nil : $0 } ?? query["host"].flatMap { $0.hasPrefix("/") ? nil : $0 }
         if let socketDirectory {
             configuration = .init(unixSocketPath: socketDirectory + "/.s.PGSQL.\(port)", username: user, password: password, database: database)
+            probe = .init(unixSocketPath: socketDirectory + "/.s.PGSQL.\(port)", username: user, password: password, database: database)
         } else {
             guard let host else { throw KBSStoreError("--database \(Self.redact(text)): no host (or ?host=/socket/directory)") }
             let tls: PostgresClient.Configuration.TLS
-            switch query["sslmode"] ?? "prefer" {
-            case "disable": tls = .disable
-            case "prefer": tls = .prefer(.makeClientConfiguration())
-            case "require", "verify-full": tls = .require(.makeClientConfiguration())
-            case let other: throw KBSStoreError("--database: sslmode \(other) is not one of disable, prefer, require, verify-full")
+            let probeTLS: PostgresConnection.Configuration.TLS
+            do {
+                switch query["sslmode"] ?? "prefer" {
+                case "disable": (tls, probeTLS) = (.disable, .disable)
+                case "prefer": (tls, probeTLS) = (.prefer(.makeClientConfiguration()), .prefer(try NIOSSLContext(configuration: .makeClientConfiguration())))
+                case "require", "verify-full":
+                    (tls, probeTLS) = (.require(.makeClientConfiguration()), .require(try NIOSSLContext(configuration: .makeClientConfiguration())))
+                case let other: throw KBSStoreError("--database: sslmode \(other) is not one of disable, prefer, require, verify-full")
+                }
+            } catch let error as KBSStoreError {
+                throw error
+            } catch {
+                throw KBSStoreError("--database: cannot set up TLS: \(error)")
             }
             configuration = .init(host: host, port: port, username: user, password: password, database: database, tls: tls)
+            probe = .init(host: host, port: port, username: user, password: password, database: database, tls: probeTLS)
         }
         configuration.options.connectTimeout = .seconds(5)
+        probe.options.connectTimeout = .seconds(5)
         description = Self.redact(text)
     }
 

@@ -19,14 +19,14 @@ extension PostgresStore: SessionDirectory {
         let t = now.timeIntervalSince1970
         try await sweep(now: t)
         let source = session.source, keep = limits.unauthenticatedPerSource - 1
-        try await client.query("""
+        try await client.perform("""
             DELETE FROM sessions WHERE id IN (
               SELECT id FROM sessions WHERE source = \(source) AND state <> 'attested'
               ORDER BY (expiry <= \(t) OR state = 'refused' OR (state = 'challenged' AND nonce_expiry <= \(t))), created DESC
               OFFSET \(keep))
             """)
         let (state, nonce, nonceExpiry, attested) = try Self.columns(session.state)
-        try await client.query("""
+        try await client.perform("""
             INSERT INTO sessions (id, tee, hash, expiry, state, nonce, nonce_expiry, attested, source, created)
             VALUES (\(session.id), \(session.tee.rawValue), \(session.hash.rawValue), \(session.expiry.timeIntervalSince1970),
                     \(state), \(nonce), \(nonceExpiry), \(attested), \(source), \(t))
@@ -39,7 +39,7 @@ extension PostgresStore: SessionDirectory {
             SELECT tee, hash, expiry, state, nonce, nonce_expiry, attested, source FROM sessions
             WHERE id = \(id) AND expiry > \(now.timeIntervalSince1970)
             """)
-        for try await row in rows.decode((String, String, Double, String, String?, Double?, String?, String).self) {
+        for row in try await rows.decode((String, String, Double, String, String?, Double?, String?, String).self) {
             return try Self.session(id, row)
         }
         return nil
@@ -55,19 +55,19 @@ extension PostgresStore: SessionDirectory {
             WHERE id = \(id) AND state = 'challenged' AND expiry > \(t) AND nonce_expiry > \(t)
             RETURNING tee, hash, expiry, 'challenged'::text, nonce, nonce_expiry, attested, source
             """)
-        for try await row in taken.decode((String, String, Double, String, String?, Double?, String?, String).self) {
+        for row in try await taken.decode((String, String, Double, String, String?, Double?, String?, String).self) {
             let session = try Self.session(id, row)
             return .success((session, row.4 ?? ""))
         }
         // Why not, in the words the in-memory table uses.
-        for try await (state, expiry, nonceExpiry) in try await client.query(
-            "SELECT state, expiry, nonce_expiry FROM sessions WHERE id = \(id)").decode((String, Double, Double?).self) {
+        for (state, expiry, nonceExpiry) in try await client.query("SELECT state, expiry, nonce_expiry FROM sessions WHERE id = \(id)")
+            .decode((String, Double, Double?).self) {
             if expiry <= t { break }
             if state != "challenged" {
                 return .failure(.attestationFailed("this session's nonce was already used: replayed attestation refused; start again with POST /kbs/v0/auth"))
             }
             if (nonceExpiry ?? 0) <= t {
-                try await client.query("DELETE FROM sessions WHERE id = \(id) AND state = 'challenged'")
+                try await client.perform("DELETE FROM sessions WHERE id = \(id) AND state = 'challenged'")
                 return .failure(.attestationFailed("the challenge nonce expired: start again with POST /kbs/v0/auth"))
             }
         }
@@ -76,7 +76,7 @@ extension PostgresStore: SessionDirectory {
 
     public func update(_ id: String, state: Session.State) async throws {
         let (name, nonce, nonceExpiry, attested) = try Self.columns(state)
-        try await client.query("""
+        try await client.perform("""
             UPDATE sessions SET state = \(name), nonce = \(nonce), nonce_expiry = \(nonceExpiry), attested = \(attested) WHERE id = \(id)
             """)
     }
@@ -90,10 +90,10 @@ extension PostgresStore: SessionDirectory {
             return true
         }
         guard due else { return }
-        try await client.query("""
+        try await client.perform("""
             DELETE FROM sessions WHERE expiry <= \(t) OR state = 'refused' OR (state = 'challenged' AND nonce_expiry <= \(t))
             """)
-        try await client.query("""
+        try await client.perform("""
             DELETE FROM sessions WHERE id IN (
               SELECT id FROM sessions WHERE state <> 'attested' ORDER BY created DESC OFFSET \(limits.unauthenticated))
             """)

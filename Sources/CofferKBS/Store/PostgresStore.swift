@@ -16,7 +16,7 @@ import Synchronization
 /// default). Audit rows are group-committed per replica (`AuditBatch`). Sessions live here too
 /// (`PostgresStore+Sessions.swift`), and so does the token signing key, sealed (`signingKey`).
 public final class PostgresStore: KBSStore {
-    let client: PostgresClient
+    let client: BoundedPostgres
     let masterKey: SymmetricKey
     let limits: SessionLimits
     /// The broker key every replica signs tokens and resource responses with.
@@ -34,12 +34,24 @@ public final class PostgresStore: KBSStore {
     /// and sealed by the replica that creates the schema, opened by every other. A database of a
     /// newer schema is refused (`KBSSchemaError.newer`), as is a master key that does not open it.
     public static func open(_ url: PostgresDatabaseURL, masterKey: SymmetricKey, limits: SessionLimits = SessionLimits()) async throws -> PostgresStore {
-        var logger = Logger(label: "coffer-kbs-postgres", factory: StandardErrorLogHandler.init)
-        logger.logLevel = .critical
-        let client = PostgresClient(configuration: url.configuration, backgroundLogger: logger)
-        let runner = Task { await client.run() }
+        let logger = { var logger = Logger(label: "coffer-kbs-postgres", factory: StandardErrorLogHandler.init); logger.logLevel = .critical; return logger }()
+        // A first connection of its own, for the server's own words when it refuses (wrong
+        // database, role or password): the pool would only retry, silently (`BoundedPostgres`).
+        let probe = try await within(BoundedPostgres.deadline, KBSStoreError("\(url): PostgreSQL did not answer within \(BoundedPostgres.deadline) (is it up and reachable?)")) {
+            do {
+                return try await PostgresConnection.connect(configuration: url.probe, id: 0, logger: logger)
+            } catch {
+                throw Self.explain(error, url)
+            }
+        }
+        try? await probe.close()
+        let pool = PostgresClient(configuration: url.configuration, backgroundLogger: logger)
+        let runner = Task { await pool.run() }
+        let client = BoundedPostgres(client: pool, name: url.description)
         do {
-            let key = try await prepare(client, url: url, masterKey: masterKey, logger: logger)
+            let key = try await within(BoundedPostgres.deadline, KBSStoreError("\(url): migrating did not finish within \(BoundedPostgres.deadline) (another replica holding the migration lock, or the server unreachable)")) {
+                try await prepare(pool, url: url, masterKey: masterKey, logger: logger)
+            }
             return PostgresStore(client: client, runner: runner, masterKey: masterKey, signingKey: key, limits: limits)
         } catch {
             runner.cancel()
@@ -47,7 +59,7 @@ public final class PostgresStore: KBSStore {
         }
     }
 
-    private init(client: PostgresClient, runner: Task<Void, Never>, masterKey: SymmetricKey, signingKey: P256.Signing.PrivateKey, limits: SessionLimits) {
+    private init(client: BoundedPostgres, runner: Task<Void, Never>, masterKey: SymmetricKey, signingKey: P256.Signing.PrivateKey, limits: SessionLimits) {
         self.client = client
         self.runner = runner
         self.masterKey = masterKey
@@ -58,19 +70,19 @@ public final class PostgresStore: KBSStore {
 
     private static func prepare(_ client: PostgresClient, url: PostgresDatabaseURL, masterKey: SymmetricKey, logger: Logger) async throws -> P256.Signing.PrivateKey {
         try await client.withTransaction(logger: logger) { connection in
-            try await connection.query("SELECT pg_advisory_xact_lock(\(migrationLock))", logger: logger)
+            _ = try await connection.query("SELECT pg_advisory_xact_lock(\(migrationLock))", logger: logger).collect()
             var current = 0
-            for try await (name,) in try await connection.query("SELECT to_regclass('schema_version')::text", logger: logger).decode((String?).self) where name != nil {
+            for name in try await connection.query("SELECT to_regclass('schema_version')::text", logger: logger).collect().decode(String?.self) where name != nil {
                 current = -1
-                for try await (version,) in try await connection.query("SELECT version FROM schema_version", logger: logger).decode(Int.self) {
+                for version in try await connection.query("SELECT version FROM schema_version", logger: logger).collect().decode(Int.self) {
                     current = version
                 }
             }
             for statement in try KBSSchema.steps(from: current, dialect: .postgres, database: url.description) {
-                try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+                _ = try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger).collect()
             }
             var sealed: ByteBuffer?
-            for try await (bytes,) in try await connection.query("SELECT sealed FROM broker_keys WHERE name = \(signingKeyName)", logger: logger).decode(ByteBuffer.self) {
+            for bytes in try await connection.query("SELECT sealed FROM broker_keys WHERE name = \(signingKeyName)", logger: logger).collect().decode(ByteBuffer.self) {
                 sealed = bytes
             }
             guard let sealed else {
@@ -80,7 +92,7 @@ public final class PostgresStore: KBSStore {
                 guard current == 0 else { throw KBSStoreError("\(url): the sealed token signing key is missing from broker_keys; restore the database") }
                 let key = P256.Signing.PrivateKey()
                 let box = try seal(Array(key.rawRepresentation), name: signingKeyName, masterKey: masterKey)
-                try await connection.query("INSERT INTO broker_keys (name, sealed) VALUES (\(signingKeyName), \(ByteBuffer(bytes: box)))", logger: logger)
+                _ = try await connection.query("INSERT INTO broker_keys (name, sealed) VALUES (\(signingKeyName), \(ByteBuffer(bytes: box)))", logger: logger).collect()
                 return key
             }
             guard let raw = try? openSealed(Array(sealed.readableBytesView), name: signingKeyName, masterKey: masterKey),
@@ -114,7 +126,7 @@ public final class PostgresStore: KBSStore {
     // MARK: - Resources and policies (read through)
 
     public func resource(_ path: String) async throws -> [UInt8]? {
-        for try await (sealed,) in try await client.query("SELECT sealed FROM resources WHERE path = \(path)").decode(ByteBuffer.self) {
+        for sealed in try await client.query("SELECT sealed FROM resources WHERE path = \(path)").decode(ByteBuffer.self) {
             return try Self.openSealed(Array(sealed.readableBytesView), name: path, masterKey: masterKey)
         }
         return nil
@@ -123,15 +135,14 @@ public final class PostgresStore: KBSStore {
     public func putResource(_ path: String, _ value: [UInt8]) async throws {
         let sealed = ByteBuffer(bytes: try Self.seal(value, name: path, masterKey: masterKey))
         let now = Date().timeIntervalSince1970
-        try await client.query("""
+        try await client.perform("""
             INSERT INTO resources (path, sealed, updated) VALUES (\(path), \(sealed), \(now))
             ON CONFLICT (path) DO UPDATE SET sealed = EXCLUDED.sealed, updated = EXCLUDED.updated
             """)
     }
 
     public func deleteResource(_ path: String) async throws -> Bool {
-        for try await _ in try await client.query("DELETE FROM resources WHERE path = \(path) RETURNING path") { return true }
-        return false
+        try await !client.query("DELETE FROM resources WHERE path = \(path) RETURNING path").isEmpty
     }
 
     public func attestationPolicy() async throws -> AttestationPolicy { try await policy("attestation") ?? AttestationPolicy() }
@@ -140,7 +151,7 @@ public final class PostgresStore: KBSStore {
     public func setResourcePolicy(_ policy: ResourcePolicy) async throws { try await setPolicy("resource", policy) }
 
     private func policy<T: Decodable>(_ name: String) async throws -> T? {
-        for try await (json,) in try await client.query("SELECT json FROM policies WHERE name = \(name)").decode(String.self) {
+        for json in try await client.query("SELECT json FROM policies WHERE name = \(name)").decode(String.self) {
             return try JSONDecoder().decode(T.self, from: Data(json.utf8))
         }
         return nil
@@ -148,7 +159,7 @@ public final class PostgresStore: KBSStore {
 
     private func setPolicy(_ name: String, _ value: some Encodable) async throws {
         let json = String(decoding: try JSONEncoder().encode(value), as: UTF8.self)
-        try await client.query("INSERT INTO policies (name, json) VALUES (\(name), \(json)) ON CONFLICT (name) DO UPDATE SET json = EXCLUDED.json")
+        try await client.perform("INSERT INTO policies (name, json) VALUES (\(name), \(json)) ON CONFLICT (name) DO UPDATE SET json = EXCLUDED.json")
     }
 
     // MARK: - The audit log
@@ -156,7 +167,7 @@ public final class PostgresStore: KBSStore {
     /// Returns once the decision is committed (group-committed with this replica's concurrent ones).
     public func record(_ decision: Decision) async throws { try await audit.record(decision) }
 
-    static func insert(_ decisions: [Decision], into client: PostgresClient) async throws {
+    static func insert(_ decisions: [Decision], into client: BoundedPostgres) async throws {
         guard !decisions.isEmpty else { return }
         var binds = PostgresBindings(capacity: decisions.count * 9)
         var rows: [String] = []
@@ -173,7 +184,7 @@ public final class PostgresStore: KBSStore {
             binds.append(d.imageID)
             rows.append("(" + (1...9).map { "$\(i * 9 + $0)" }.joined(separator: ", ") + ")")
         }
-        try await client.query(PostgresQuery(
+        try await client.perform(PostgresQuery(
             unsafeSQL: "INSERT INTO audit (time, session, tee, claims_digest, action, allowed, reason, denial, image_id) VALUES " + rows.joined(separator: ", "),
             binds: binds))
     }
@@ -190,8 +201,7 @@ public final class PostgresStore: KBSStore {
                 """)
         }
         var decisions: [Decision] = []
-        for try await (time, session, tee, digest, action, allowed, reason, denial, image) in rows.decode(
-            (Double, String, String, String, String, Bool, String, String?, String?).self) {
+        for (time, session, tee, digest, action, allowed, reason, denial, image) in try rows.decode((Double, String, String, String, String, Bool, String, String?, String?).self) {
             decisions.append(Decision(time: Date(timeIntervalSince1970: time), session: session, tee: tee, claimsDigest: digest, action: action,
                                       allowed: allowed, reason: reason,
                                       denial: denial.flatMap { try? JSONDecoder().decode(Denial.self, from: Data($0.utf8)) }, imageID: image))
@@ -201,7 +211,7 @@ public final class PostgresStore: KBSStore {
 
     /// The stored schema version (`KBSSchema`).
     public func schemaVersion() async throws -> Int {
-        for try await (version,) in try await client.query("SELECT version FROM schema_version").decode(Int.self) { return version }
+        for version in try await client.query("SELECT version FROM schema_version").decode(Int.self) { return version }
         return 0
     }
 
