@@ -157,6 +157,11 @@ import Testing
         let adminKey = try r.directory.write("admin.pem", r.admin.pemRepresentation, mode: 0o600)
         let audit = try run(Repository.executable("coffer"), ["kbs", "admin", "audit", "--url", r.b.url, "--key", adminKey, "--session", atA])
         #expect(audit.status == 0 && audit.stdout.contains("\"attest\"") && audit.stdout.contains("\"allowed\""), "\(audit.stderr)")
+        // `coffer kbs explain --database` reads the same log from the database, on a host with no broker.
+        let explain = try run(Repository.executable("coffer"), ["kbs", "explain", atA, "--home", r.directory.path + "/explain",
+                                                                "--database", r.url, "--master-key", r.masterKey])
+        #expect(explain.status == 0 && explain.stdout.contains("session \(atA)") && explain.stdout.contains("resource default/key/disk"),
+                "\(explain.stdout)\(explain.stderr)")
     }
 }
 
