@@ -13,7 +13,7 @@ import Testing
 /// both stores share (decision 0036).
 @Suite struct KBSPostgresStoreTests {
     @Test func anEmptyDatabaseIsMigratedAndSealsSecretsAtRest() async throws {
-        let server = try PostgresServer()
+        let server = try await PostgresServer.start()
         let url = try PostgresDatabaseURL(try server.createDatabase("kbs"))
         let masterKey = SymmetricKey(size: .bits256)
         let store = try await PostgresStore.open(url, masterKey: masterKey)
@@ -68,7 +68,7 @@ import Testing
     }
 
     @Test func aDatabaseMarkedNewerIsRefusedNamingBothVersions() async throws {
-        let server = try PostgresServer()
+        let server = try await PostgresServer.start()
         let text = try server.createDatabase("kbs")
         let url = try PostgresDatabaseURL(text)
         let masterKey = SymmetricKey(size: .bits256)
@@ -90,7 +90,7 @@ import Testing
     /// One nonce, redeemed through two stores (as two replicas would) at the same time, many
     /// times: exactly one redemption each time.
     @Test func aNonceIsRedeemedOnceAcrossTwoStoresRacing() async throws {
-        let server = try PostgresServer()
+        let server = try await PostgresServer.start()
         let url = try PostgresDatabaseURL(try server.createDatabase("kbs"))
         let masterKey = SymmetricKey(size: .bits256)
         let a = try await PostgresStore.open(url, masterKey: masterKey)
@@ -126,7 +126,7 @@ import Testing
     /// The per-source bound holds in the shared table: a flood from one address keeps at most
     /// its bound of unauthenticated sessions, and never evicts another address's.
     @Test func unauthenticatedSessionsAreBoundedPerSource() async throws {
-        let server = try PostgresServer()
+        let server = try await PostgresServer.start()
         let url = try PostgresDatabaseURL(try server.createDatabase("kbs"))
         let store = try await PostgresStore.open(url, masterKey: SymmetricKey(size: .bits256),
                                                  limits: SessionLimits(total: 1000, unauthenticated: 500, unauthenticatedPerSource: 10))
@@ -148,7 +148,7 @@ import Testing
     /// server's words, a server that is not there is reported, and a server that goes away under
     /// a running store makes its next operation fail with an error, never hang.
     @Test func anUnreachableOrMissingDatabaseFailsWithinBoundsNamingWhy() async throws {
-        let server = try PostgresServer()
+        let server = try await PostgresServer.start()
         let missing = await #expect(throws: KBSStoreError.self) {
             try await PostgresStore.open(try PostgresDatabaseURL(server.url("nope")), masterKey: SymmetricKey(size: .bits256))
         }
@@ -162,7 +162,7 @@ import Testing
         let url = try PostgresDatabaseURL(try server.createDatabase("kbs"))
         let store = try await PostgresStore.open(url, masterKey: SymmetricKey(size: .bits256))
         try await store.putResource("a/b/c", [1])
-        server.stop()
+        await server.stopped()
         await #expect(throws: (any Error).self) { try await store.resource("a/b/c") }
         await #expect(throws: (any Error).self) { try await store.putResource("a/b/c", [2]) }
         await store.close()

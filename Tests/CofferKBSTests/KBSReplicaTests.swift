@@ -22,15 +22,18 @@ import Testing
         let b: KBSServerProcess
     }
 
-    static func start() throws -> Replicas {
-        let database = try PostgresServer()
+    /// The database, then both replicas started at once (they race to migrate the empty
+    /// database: one creates the schema and the signing key, the other opens them).
+    static func start() async throws -> Replicas {
+        let database = try await PostgresServer.start()
         let url = try database.createDatabase("kbs")
         let directory = try TemporaryDirectory("coffer-kbs-replicas")
         let masterKey = try directory.write("master.hex", Hex.encode(SymmetricKey(size: .bits256).withUnsafeBytes { Array($0) }), mode: 0o600)
         let admin = P256.Signing.PrivateKey(), launcher = Curve25519.Signing.PrivateKey()
         let arguments = ["--database", url, "--master-key", masterKey]
-        let a = try KBSServerProcess(dev: true, tls: false, launcherKey: launcher, adminKey: admin, arguments: arguments)
-        let b = try KBSServerProcess(dev: true, tls: false, launcherKey: launcher, adminKey: admin, arguments: arguments)
+        async let first = onItsOwnThread { try KBSServerProcess(dev: true, tls: false, launcherKey: launcher, adminKey: admin, arguments: arguments) }
+        async let second = onItsOwnThread { try KBSServerProcess(dev: true, tls: false, launcherKey: launcher, adminKey: admin, arguments: arguments) }
+        let (a, b) = try await (first, second)
         return Replicas(database: database, url: url, masterKey: masterKey, directory: directory, admin: admin, a: a, b: b)
     }
 
@@ -52,7 +55,7 @@ import Testing
     /// replica is accepted by the other, and a policy change through one is what the other
     /// applies to its next request.
     @Test func aNonceIsRedeemedOnceWhenBothReplicasRaceForIt() async throws {
-        let r = try Self.start()
+        let r = try await Self.start()
         try await KBSEndToEndTests.configure(r.a)
         var token = ""
         for round in 0..<40 {
@@ -91,7 +94,7 @@ import Testing
     /// killed replica; the survivor carries on with handshakes and writes; every write
     /// acknowledged by either replica is in the database afterwards; the audit log is shared.
     @Test func theSurvivorCarriesOnAfterOneReplicaIsKilled() async throws {
-        let r = try Self.start()
+        let r = try await Self.start()
         try await KBSEndToEndTests.configure(r.a)
         let load = ReplicaRun(a: r.a, b: r.b)
         let handshakers = (0..<3).map { worker in

@@ -98,4 +98,21 @@ final class PostgresServer: @unchecked Sendable {
     }
 
     deinit { stop() }
+
+    /// Started on a thread of its own: `init` blocks (initdb, waiting for the server) and must not
+    /// hold one of Swift's few cooperative threads while other suites need them.
+    static func start() async throws -> PostgresServer { try await onItsOwnThread { try PostgresServer() } }
+
+    /// `stop()`, waited for off the cooperative pool.
+    func stopped() async { try? await onItsOwnThread { self.stop() } }
+}
+
+/// Runs blocking test set-up (processes started and waited for) on a new thread, not on Swift's
+/// cooperative pool, and returns its result.
+func onItsOwnThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+        Thread {
+            do { continuation.resume(returning: try body()) } catch { continuation.resume(throwing: error) }
+        }.start()
+    }
 }
