@@ -15,6 +15,7 @@ let sqliteNIO: Target.Dependency = .product(name: "SQLiteNIO", package: "sqlite-
 let hummingbirdTLS: Target.Dependency = .product(name: "HummingbirdTLS", package: "hummingbird")
 let asyncHTTPClient: Target.Dependency = .product(name: "AsyncHTTPClient", package: "async-http-client")
 let bigInt: Target.Dependency = .product(name: "BigInt", package: "BigInt")
+let postgresNIO: Target.Dependency = .product(name: "PostgresNIO", package: "postgres-nio")
 
 let package = Package(
     name: "Coffer",
@@ -34,6 +35,8 @@ let package = Package(
         // Key broker only (CofferKBS): HTTP server and embedded SQLite.
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
         .package(url: "https://github.com/vapor/sqlite-nio", from: "1.13.0"),
+        // Key broker only: PostgreSQL for replicated brokers (decision 0036).
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.0"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.20.0"),
         // SGX SIGSTRUCT only (CofferVerifier): Q1 and Q2 need big-integer division (decision 0033).
         .package(url: "https://github.com/attaswift/BigInt", from: "6.0.1"),
@@ -69,7 +72,7 @@ let package = Package(
         // The key broker: the only target with an HTTP server and a database (keep them out of the rest).
         .target(
             name: "CofferKBS",
-            dependencies: ["CofferCore", "CofferEvidence", "CofferJSON", "CofferKBSProtocol", "CofferVerifier", crypto, cryptoExtras, x509, asn1, hummingbird, hummingbirdTLS, sqliteNIO, asyncHTTPClient]
+            dependencies: ["CofferCore", "CofferEvidence", "CofferJSON", "CofferKBSProtocol", "CofferVerifier", crypto, cryptoExtras, x509, asn1, hummingbird, hummingbirdTLS, sqliteNIO, postgresNIO, asyncHTTPClient]
         ),
         // OCI runtime (rune-compatible): no Foundation, so that runc's callers pay little start-up.
         .target(name: "CCofferOCIRuntime"),

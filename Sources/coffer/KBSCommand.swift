@@ -52,6 +52,10 @@ struct KBSServe: ParsableCommand {
     var maxUnauthenticatedPerAddress: Int = 1_024
     @Option(help: "Trust sample evidence signed by this launcher public key (Ed25519 PEM); with --dev, default $COFFER_HOME/keys/launcher.pub (made if absent, as `coffer run` would).")
     var sampleSigner: [String] = []
+    @Option(help: ArgumentHelp("PostgreSQL shared by broker replicas, postgres://USER@HOST:PORT/DATABASE (or ?host=/socket/dir); default: SQLite in $COFFER_HOME/kbs. Migrated on start.", valueName: "url"))
+    var database: String?
+    @Option(help: ArgumentHelp("The master key sealing resources (32 bytes or 64 hex digits; made 0600 if absent); default $COFFER_KBS_MASTER_KEY (hex) if set, else $COFFER_HOME/kbs/master.key. Keep it apart from the database.", valueName: "file"))
+    var masterKey: String?
 
     func run() throws {
         try reportingErrors {
@@ -102,11 +106,12 @@ struct KBSServe: ParsableCommand {
                 }
                 admin = key
             }
+            let store = try KBSDatabase.parse(database)
             let service = KBSService(home: kbsHome(storeOptions), host: host, port: port,
                                      configuration: KBSConfiguration(devMode: dev, trust: trust, sessionLifetime: TimeInterval(sessionLifetime),
                                                                                      sessionLimits: SessionLimits(unauthenticatedPerSource: maxUnauthenticatedPerAddress)),
                                      adminKey: admin, tls: !insecureHttp,
-                                     tlsIdentity: tlsIdentity)
+                                     tlsIdentity: tlsIdentity, database: store, masterKey: MasterKeySource.resolve(flag: masterKey))
             if dev { FileHandle.standardError.write(Data("coffer kbs: --dev: sample evidence is accepted; it is NOT hardware-backed\n".utf8)) }
             try blocking {
                 try await service.run(announce: { line in
@@ -119,20 +124,33 @@ struct KBSServe: ParsableCommand {
     }
 }
 
+extension KBSDatabase {
+    /// `--database`: nil is SQLite in the KBS directory.
+    static func parse(_ url: String?) throws -> KBSDatabase {
+        guard let url else { return .sqlite }
+        do { return .postgres(try PostgresDatabaseURL(url)) } catch { throw CofferError(.invalidInput, error.description) }
+    }
+}
+
 struct KBSExplain: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "explain", abstract: "Show the last decision recorded for a session.")
 
     @OptionGroup var storeOptions: StoreOptions
     @Argument(help: "The kbs-session-id.") var session: String
+    @Option(help: ArgumentHelp("The brokers' PostgreSQL (as given to serve --database); default: SQLite in $COFFER_HOME/kbs.", valueName: "url"))
+    var database: String?
+    @Option(help: ArgumentHelp("The master key file (as given to serve --master-key).", valueName: "file")) var masterKey: String?
 
     func run() throws {
         try reportingErrors {
             let home = kbsHome(storeOptions)
-            guard FileSystem.exists(home.databasePath) else { throw CofferError(.notFound, "\(home.databasePath): no KBS store here") }
-            let session = self.session
+            let database = try KBSDatabase.parse(self.database)
+            if case .sqlite = database, !FileSystem.exists(home.databasePath) { throw CofferError(.notFound, "\(home.databasePath): no KBS store here") }
+            let session = self.session, source = MasterKeySource.resolve(flag: masterKey)
             let (found, warnings) = try blocking { () -> (Decision?, [String]) in
-                let store = try await SQLiteStore.open(path: home.databasePath, masterKey: try home.masterKey())
-                defer { Task { await store.close() } }
+                let opened = try await database.open(home: home, masterKey: source)
+                let store = opened.store
+                defer { Task { await opened.close() } }
                 guard let decision = try await store.decisions(session: session, limit: 1).first else { return (nil, []) }
                 /// Security: an admission that rests on an explicit "any" flag (decision 0019) says so.
                 let attestation = try await store.attestationPolicy().explicitAnyWarnings(tee: decision.tee)

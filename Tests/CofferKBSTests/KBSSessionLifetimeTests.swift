@@ -19,7 +19,7 @@ import Testing
         let kbs = KeyBroker(configuration: KBSConfiguration(devMode: true, trust: TrustAnchors(sampleSigners: [launcher.publicKey]), sessionLifetime: 10),
                             store: store, signingKey: P256.Signing.PrivateKey())
         let now = Date(timeIntervalSince1970: 1_800_000_000)
-        let (session, challenge) = try kbs.auth(KBSRequest(tee: "sample"), now: now)
+        let (session, challenge) = try await kbs.auth(KBSRequest(tee: "sample"), now: now)
         let key = TEEKeyPair.ec()
         let runtime = RuntimeData(nonce: challenge.nonce, teePubkey: key.publicKey)
         let evidence = try SampleAttester(launcherKey: launcher, measurement: [1]).evidence(runtimeData: runtime, hash: .sha384)

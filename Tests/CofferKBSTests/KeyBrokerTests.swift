@@ -32,7 +32,7 @@ import CofferJSON
 
     @Test func sampleEvidenceInDevModeGetsTheResourceBySessionAndByToken() async throws {
         let kbs = try await broker()
-        let (session, challenge) = try kbs.auth(KBSRequest(tee: "sample"), now: now)
+        let (session, challenge) = try await kbs.auth(KBSRequest(tee: "sample"), now: now)
         #expect(challenge.extraParams[KBSProtocol.selectedHashAlgorithmKey] == .string("sha384"))
         let key = TEEKeyPair.ec()
         let token = try await kbs.attest(session: session, try attestation(challenge, key: key), now: now)
@@ -48,7 +48,7 @@ import CofferJSON
 
     @Test func withoutDevModeSampleIsRefusedNamingSample() async throws {
         let kbs = try await broker(dev: false)
-        let (session, challenge) = try kbs.auth(KBSRequest(tee: "sample"), now: now)
+        let (session, challenge) = try await kbs.auth(KBSRequest(tee: "sample"), now: now)
         let failure = await #expect(throws: KBSFailure.self) { try await kbs.attest(session: session, try attestation(challenge, key: .ec()), now: now) }
         #expect(failure?.status == 401 && failure?.denial?.actual == "sample" && failure?.detail.contains("sample") == true)
         #expect(await kbs.lastDecision(session: session)?.denial?.claim == "tee")
@@ -56,7 +56,7 @@ import CofferJSON
 
     @Test func wrongMeasurementIsDeniedNamingTheClaim() async throws {
         let kbs = try await broker()
-        let (session, challenge) = try kbs.auth(KBSRequest(tee: "sample"), now: now)
+        let (session, challenge) = try await kbs.auth(KBSRequest(tee: "sample"), now: now)
         let wrong = [UInt8](repeating: 0x11, count: 48)
         let failure = await #expect(throws: KBSFailure.self) { try await kbs.attest(session: session, try attestation(challenge, key: .ec(), measurement: wrong), now: now) }
         #expect(failure?.denial?.claim == "measurement" && failure?.denial?.expected == Hex.encode(measurement) && failure?.denial?.actual == Hex.encode(wrong))
@@ -66,22 +66,22 @@ import CofferJSON
 
     @Test func aNonceIsUsedOnceAndOnlyInItsSession() async throws {
         let kbs = try await broker()
-        let (session, challenge) = try kbs.auth(KBSRequest(tee: "sample"), now: now)
+        let (session, challenge) = try await kbs.auth(KBSRequest(tee: "sample"), now: now)
         let body = try attestation(challenge, key: .ec())
         _ = try await kbs.attest(session: session, body, now: now)
         let replay = await #expect(throws: KBSFailure.self) { try await kbs.attest(session: session, body, now: now) }
         #expect(replay?.status == 401 && replay?.detail.contains("already used") == true)
-        let (other, _) = try kbs.auth(KBSRequest(tee: "sample"), now: now)
+        let (other, _) = try await kbs.auth(KBSRequest(tee: "sample"), now: now)
         let foreign = await #expect(throws: KBSFailure.self) { try await kbs.attest(session: other, body, now: now) }
         #expect(foreign?.denial?.claim == "nonce")
     }
 
     @Test func expiredNonceAndUnboundEvidenceAreRefused() async throws {
         let kbs = try await broker()
-        let (session, challenge) = try kbs.auth(KBSRequest(tee: "sample"), now: now)
+        let (session, challenge) = try await kbs.auth(KBSRequest(tee: "sample"), now: now)
         let late = await #expect(throws: KBSFailure.self) { try await kbs.attest(session: session, try attestation(challenge, key: .ec()), now: now.addingTimeInterval(61)) }
         #expect(late?.detail.contains("expired") == true)
-        let (s2, c2) = try kbs.auth(KBSRequest(tee: "sample"), now: now)
+        let (s2, c2) = try await kbs.auth(KBSRequest(tee: "sample"), now: now)
         var swapped = try attestation(c2, key: .ec())
         swapped.runtimeData.teePubkey = TEEKeyPair.ec().publicKey
         let unbound = await #expect(throws: KBSFailure.self) { try await kbs.attest(session: s2, swapped, now: now) }
@@ -90,9 +90,9 @@ import CofferJSON
 
     @Test func malformedRequestsAreClientErrors() async throws {
         let kbs = try await broker()
-        #expect(throws: KBSFailure.self) { try kbs.auth(KBSRequest(tee: "cca"), now: now) }
-        #expect(throws: KBSFailure.self) { try kbs.auth(KBSRequest(version: "0.1.0", tee: "sample"), now: now) }
-        let (session, challenge) = try kbs.auth(KBSRequest(tee: "sample"), now: now)
+        await #expect(throws: KBSFailure.self) { try await kbs.auth(KBSRequest(tee: "cca"), now: now) }
+        await #expect(throws: KBSFailure.self) { try await kbs.auth(KBSRequest(version: "0.1.0", tee: "sample"), now: now) }
+        let (session, challenge) = try await kbs.auth(KBSRequest(tee: "sample"), now: now)
         var bad = try attestation(challenge, key: .ec())
         bad.teeEvidence.primaryEvidence = .object(["evidence": .string("!!!not base64")])
         let failure = await #expect(throws: KBSFailure.self) { try await kbs.attest(session: session, bad, now: now) }

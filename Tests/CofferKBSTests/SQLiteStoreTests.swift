@@ -144,7 +144,7 @@ import Testing
         let kbs = KeyBroker(configuration: KBSConfiguration(devMode: true, trust: TrustAnchors(sampleSigners: [launcher.publicKey])),
                             store: store, signingKey: P256.Signing.PrivateKey())
         let now = Date()
-        let (session, challenge) = try kbs.auth(KBSRequest(tee: "sample"), now: now)
+        let (session, challenge) = try await kbs.auth(KBSRequest(tee: "sample"), now: now)
         let key = TEEKeyPair.ec()
         let runtime = RuntimeData(nonce: challenge.nonce, teePubkey: key.publicKey)
         let evidence = try SampleAttester(launcherKey: launcher, measurement: measurement).evidence(runtimeData: runtime, hash: .sha384)

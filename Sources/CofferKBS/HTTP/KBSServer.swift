@@ -41,7 +41,7 @@ public struct KBSServer: Sendable {
     func auth(_ request: Request, source: String) async throws -> Response {
         let body = try KBSRequest(json: try await parse(request, "Request"))
         let now = Date()
-        let (session, challenge) = try broker.auth(body, source: source, now: now)
+        let (session, challenge) = try await broker.auth(body, source: source, now: now)
         var response = Self.json(status: .ok, challenge.json)
         response.headers[.setCookie] = sessionCookie(session, expiry: now.addingTimeInterval(broker.configuration.sessionLifetime))
         return response

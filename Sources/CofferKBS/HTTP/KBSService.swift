@@ -8,7 +8,7 @@ import Logging
 import NIOCore
 import NIOSSL
 
-/// `coffer kbs serve`: opens `$COFFER_HOME/kbs`, the SQLite store and the keys, and serves HTTP
+/// `coffer kbs serve`: opens `$COFFER_HOME/kbs`, the store (SQLite there, or PostgreSQL) and the keys, and serves HTTP
 /// until SIGTERM/SIGINT. Prints `listening on http://HOST:PORT` (the real port, also for `:0`)
 /// once the socket is bound. Never logs request bodies, tokens or resource values.
 public struct KBSService: Sendable {
@@ -23,9 +23,14 @@ public struct KBSService: Sendable {
     /// The operator's certificate and key (`--tls-cert`, `--tls-key`); nil uses the KBS
     /// directory's `tls.crt`/`tls.key`, creating a self-signed pair on first start.
     public var tlsIdentity: TLSIdentity?
+    /// SQLite in the KBS directory, or PostgreSQL shared by replicas (`--database`).
+    public var database: KBSDatabase
+    public var masterKey: MasterKeySource
 
     public init(home: KBSHome, host: String, port: Int, configuration: KBSConfiguration, adminKey: P256.Signing.PublicKey?, tls: Bool,
-                tlsIdentity: TLSIdentity? = nil) {
+                tlsIdentity: TLSIdentity? = nil, database: KBSDatabase = .sqlite, masterKey: MasterKeySource = .home) {
+        self.database = database
+        self.masterKey = masterKey
         self.tls = tls
         self.tlsIdentity = tlsIdentity
         self.home = home
@@ -38,9 +43,9 @@ public struct KBSService: Sendable {
     /// `announce` gets the `listening on` line (stdout); `warn` gets start-up warnings (stderr).
     public func run(announce: @escaping @Sendable (String) -> Void, warn: @escaping @Sendable (String) -> Void = { _ in }) async throws {
         EventLoopExecutor.adopt()
-        try home.prepare()
-        let store = try await SQLiteStore.open(path: home.databasePath, masterKey: try home.masterKey())
-        let broker = KeyBroker(configuration: configuration, store: store, signingKey: try home.signingKey())
+        let opened = try await database.open(home: home, masterKey: masterKey, limits: configuration.sessionLimits)
+        let store = opened.store
+        let broker = KeyBroker(configuration: configuration, store: store, signingKey: opened.signingKey, sessions: opened.sessions)
         for line in await Self.policyReport(store) { warn(line) }
         let server = KBSServer(broker: broker, admin: adminKey.map(AdminAuthenticator.init(publicKey:)), secureCookies: tls)
         var logger = Logger(label: "coffer-kbs", factory: StandardErrorLogHandler.init)
@@ -62,10 +67,10 @@ public struct KBSService: Sendable {
             onServerRunning: { channel in announce("listening on \(scheme)://\(host):\(channel.localAddress?.port ?? 0)") },
             logger: logger)
         do { try await app.runService() } catch {
-            await store.close()
+            await opened.close()
             throw error
         }
-        await store.close()
+        await opened.close()
     }
 
     /// What the stored policies mean, said at start-up (decision 0019): a policy that names no

@@ -24,7 +24,9 @@ extension KeyBroker {
         case nil:
             throw .unauthorized("no kbs-session-id cookie or Bearer token: attest first")
         case .session(let id)?:
-            guard let live = sessions.get(id, now: now), case .attested(let c, let d, let k) = live.state else {
+            let found: Session?
+            do { found = try await sessions.get(id, now: now) } catch { throw .unavailable("session store unavailable; retry") }
+            guard let live = found, case .attested(let c, let d, let k) = live.state else {
                 throw .unauthorized("session \(id.prefix(40)) is unknown, expired or not attested: attest again")
             }
             (session, claims, key, digest) = (id, c, k, d)

@@ -11,20 +11,23 @@ public final class KeyBroker: Sendable {
     public let configuration: KBSConfiguration
     public let store: any KBSStore
     let signingKey: P256.Signing.PrivateKey
-    let sessions: SessionTable
+    let sessions: any SessionDirectory
 
-    public init(configuration: KBSConfiguration, store: any KBSStore, signingKey: P256.Signing.PrivateKey) {
+    /// `sessions`: nil keeps them in this process (`SessionTable`); replicas pass the shared
+    /// directory of their database (`PostgresStore`), with the signing key they all share.
+    public init(configuration: KBSConfiguration, store: any KBSStore, signingKey: P256.Signing.PrivateKey,
+                sessions: (any SessionDirectory)? = nil) {
         self.configuration = configuration
         self.store = store
         self.signingKey = signingKey
-        sessions = SessionTable(limits: configuration.sessionLimits)
+        self.sessions = sessions ?? SessionTable(limits: configuration.sessionLimits)
     }
 
     public var publicKey: P256.Signing.PublicKey { signingKey.publicKey }
 
     /// `POST /auth`: a new session and its challenge. `source` is the client's address (the
     /// connection's remote IP), by which unauthenticated sessions are bounded.
-    public func auth(_ request: KBSRequest, source: String = "", now: Date) throws(KBSFailure) -> (session: String, challenge: KBSChallenge) {
+    public func auth(_ request: KBSRequest, source: String = "", now: Date) async throws(KBSFailure) -> (session: String, challenge: KBSChallenge) {
         guard request.version == KBSProtocol.version else {
             throw .badRequest("protocol version \"\(request.version.prefix(32))\" is not supported: this KBS speaks \(KBSProtocol.version)")
         }
@@ -38,7 +41,9 @@ public final class KeyBroker: Sendable {
         let nonce = Data(Self.randomBytes(32)).base64EncodedString()
         let session = Session(id: id, tee: tee, hash: hash, expiry: now.addingTimeInterval(configuration.sessionLifetime),
                               state: .challenged(nonce: nonce, nonceExpiry: now.addingTimeInterval(configuration.nonceLifetime)), source: source)
-        guard sessions.insert(session, now: now) else {
+        let inserted: Bool
+        do { inserted = try await sessions.insert(session, now: now) } catch { throw .unavailable("session store unavailable; retry") }
+        guard inserted else {
             throw KBSFailure(status: 503, kind: "Busy", detail: "too many attested sessions open; retry later")
         }
         return (id, KBSChallenge(nonce: nonce, extraParams: .object([KBSProtocol.selectedHashAlgorithmKey: .string(hash.rawValue)])))
@@ -52,7 +57,9 @@ public final class KeyBroker: Sendable {
     /// `attest`, also returning when the session (and so its cookie) expires.
     func attestSession(_ id: String?, _ attestation: KBSAttestation, now: Date) async throws(KBSFailure) -> (token: String, expiry: Date) {
         guard let id else { throw .attestationFailed("no kbs-session-id cookie: call POST /kbs/v0/auth first") }
-        let (session, nonce) = try sessions.consumeNonce(id, now: now).get()
+        let taken: Result<(Session, String), KBSFailure>
+        do { taken = try await sessions.consumeNonce(id, now: now) } catch { throw .unavailable("session store unavailable; retry") }
+        let (session, nonce) = try taken.get()
         do throws(Refusal) {
             let claims = try await evaluate(session: session, nonce: nonce, attestation, now: now)
             let digest = Self.digest(claims)
@@ -64,10 +71,14 @@ public final class KeyBroker: Sendable {
             } catch {
                 throw Refusal(failure: .unavailable("audit log unavailable; retry"))
             }
-            sessions.update(id, state: .attested(claims: claims, claimsDigest: digest, teePubkey: attestation.runtimeData.teePubkey))
+            do {
+                try await sessions.update(id, state: .attested(claims: claims, claimsDigest: digest, teePubkey: attestation.runtimeData.teePubkey))
+            } catch {
+                throw Refusal(failure: .unavailable("session store unavailable; retry"))
+            }
             return (token, session.expiry)
         } catch {
-            sessions.update(id, state: .refused)
+            try? await sessions.update(id, state: .refused)
             await audit(Decision(time: now, session: id, tee: session.tee.rawValue, claimsDigest: error.claimsDigest,
                                  action: "attest", allowed: false, reason: error.failure.detail, denial: error.failure.denial,
                                  imageID: error.imageID))

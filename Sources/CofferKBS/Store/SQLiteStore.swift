@@ -24,18 +24,7 @@ public final class SQLiteStore: KBSStore {
             for pragma in ["PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA busy_timeout=5000", "PRAGMA foreign_keys=ON"] {
                 _ = try await connection.query(pragma)
             }
-            for ddl in [
-                "CREATE TABLE IF NOT EXISTS resources (path TEXT PRIMARY KEY, sealed BLOB NOT NULL, updated REAL NOT NULL)",
-                "CREATE TABLE IF NOT EXISTS policies (name TEXT PRIMARY KEY, json TEXT NOT NULL)",
-                """
-                CREATE TABLE IF NOT EXISTS audit (id INTEGER PRIMARY KEY AUTOINCREMENT, time REAL NOT NULL, session TEXT NOT NULL,
-                  tee TEXT NOT NULL, claims_digest TEXT NOT NULL, action TEXT NOT NULL, allowed INTEGER NOT NULL,
-                  reason TEXT NOT NULL, denial TEXT)
-                """,
-                "CREATE INDEX IF NOT EXISTS audit_session ON audit(session, id)",
-            ] {
-                _ = try await connection.query(ddl)
-            }
+            try await migrate(connection, database: path)
             // Added with decision 0030: a store made before it gains the column (older rows: NULL).
             let columns = try await connection.query("PRAGMA table_info(audit)").compactMap { $0.column("name")?.string }
             if !columns.contains("image_id") { _ = try await connection.query("ALTER TABLE audit ADD COLUMN image_id TEXT") }
@@ -44,6 +33,28 @@ public final class SQLiteStore: KBSStore {
             throw error
         }
         return SQLiteStore(connection: connection, masterKey: masterKey)
+    }
+
+    /// Applies `KBSSchema`'s steps past the stored version in one transaction (`BEGIN IMMEDIATE`:
+    /// two processes opening one file cannot both migrate); a newer database is refused.
+    static func migrate(_ connection: SQLiteConnection, database: String) async throws {
+        _ = try await connection.query("BEGIN IMMEDIATE")
+        do {
+            let versioned = try await !connection.query("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'").isEmpty
+            let current = versioned ? Int(try await connection.query("SELECT version FROM schema_version").first?.column("version")?.integer ?? -1) : 0
+            for statement in try KBSSchema.steps(from: current, dialect: .sqlite, database: database) {
+                _ = try await connection.query(statement)
+            }
+            _ = try await connection.query("COMMIT")
+        } catch {
+            _ = try? await connection.query("ROLLBACK")
+            throw error
+        }
+    }
+
+    /// The stored schema version (`KBSSchema`).
+    public func schemaVersion() async throws -> Int {
+        Int(try await connection.query("SELECT version FROM schema_version").first?.column("version")?.integer ?? 0)
     }
 
     init(connection: SQLiteConnection, masterKey: SymmetricKey) {
