@@ -58,6 +58,12 @@ struct TSMReport {
         let entry = "\(reports)/\(entryName)"
         /// A fresh entry per request: an entry someone else made (EEXIST) could hold their inblob.
         guard makeEntry(entry) == 0 else {
+            /// The kernel refuses a report entry with ENXIO while no TEE driver has registered as
+            /// its provider (drivers/virt/coco/tsm: a kernel with TSM_REPORTS on a plain VM).
+            if errno == ENXIO {
+                return .failure(ReportFailure(
+                    "the guest kernel's TEE report interface has no provider (mkdir \(entry): ENXIO), but the measured launch expects \(wanted): not a confidential VM"))
+            }
             return .failure(ReportFailure("mkdir \(entry): \(String(cString: strerror(errno)))"))
         }
         defer { removeEntry(entry) }

@@ -135,4 +135,37 @@ struct GuestKernelCLITests: CofferCLIHarness {
         #expect(page.stdout.contains("hello from the coffer kernel"), "\(page) \(logs.stdout) \(logs.stderr)")
         #expect(try coffer(home.path, ["rm", "-f", "own-kernel-site"]).status == 0)
     }
+
+    /// configfs-tsm in a real guest with no TEE provider (issue 13). A hostile host adds
+    /// `coffer.tee=snp` to a stopped plain VM's command line (changing its measurement) and asks for
+    /// evidence: the agent, finding the TEE the line names, asks the real kernel's TSM report
+    /// interface, which has no provider on this plain VM. The answer is a clear "no TEE", at once,
+    /// never a hang or a report from elsewhere.
+    @Test func theRealTSMInterfaceWithoutAProviderIsAClearNoTEE() throws {
+        _ = try builtKernel()
+        let home = try runs.storeWithKernel()
+        try lifecycle.busyboxImage(home.path, tag: "tsm:1", exec: "deny")
+        let started = try coffer(home.path, ["run", "-d", "--name", "tsm", "tsm:1", "/bin/sh", "-c", "sleep 600"])
+        #expect(started.status == 0, "\(started.stderr)")
+        defer { _ = try? coffer(home.path, ["rm", "-f", "tsm"]) }
+        // On the plain launch the agent does not ask: the measured line names no TEE.
+        let plain = try coffer(home.path, ["attest", "vm", "--nonce", "c0ffee", "-o", home.file("plain.bin"), "tsm"])
+        #expect(plain.stderr.contains("this launch is not confidential (no coffer.tee= on its measured command line)"), "\(plain.stderr)")
+        #expect(try coffer(home.path, ["stop", "tsm"]).status == 0)
+
+        let listed = try coffer(home.path, ["ps", "-a", "--format", "json"])
+        let vms = try #require(try JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [[String: Any]])
+        let id = try #require(vms.first?["id"] as? String)
+        let specPath = home.file("vms/\(id)/vm.json")
+        let spec = try String(contentsOfFile: specPath, encoding: .utf8)
+        let tampered = spec.replacingOccurrences(of: "\"coffer.exec=deny\"", with: "\"coffer.exec=deny\", \"coffer.tee=snp\"")
+        #expect(tampered != spec)
+        try tampered.write(toFile: specPath, atomically: true, encoding: .utf8)
+        #expect(try coffer(home.path, ["start", "tsm"]).status == 0)
+        let asked = try coffer(home.path, ["attest", "vm", "--nonce", "c0ffee", "-o", home.file("tee.bin"), "tsm"])
+        #expect(asked.stderr.contains(
+            "the guest has no TEE (the guest kernel's TEE report interface has no provider (mkdir /sys/kernel/config/tsm/report/"), "\(asked.stderr)")
+        #expect(asked.stderr.contains("ENXIO), but the measured launch expects sev_guest: not a confidential VM)"), "\(asked.stderr)")
+        #expect(asked.stderr.contains("NOT hardware-backed"), "\(asked.stderr)")
+    }
 }
