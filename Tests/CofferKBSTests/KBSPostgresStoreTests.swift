@@ -12,11 +12,17 @@ import Testing
 /// `PostgresStore` against a real PostgreSQL server (started per test), and the schema versions
 /// both stores share (decision 0036).
 @Suite struct KBSPostgresStoreTests {
+    /// Each statement's bound in these tests. The broker's 15 s is wall time, and with the whole
+    /// suite running on two cores, other suites' blocking tests can hold Swift's cooperative pool
+    /// long enough that a statement the server answered at once resumes after it (seen in CI).
+    /// The test of the bound itself sets the broker's own.
+    static let deadline: Duration = .seconds(300)
+
     @Test func anEmptyDatabaseIsMigratedAndSealsSecretsAtRest() async throws {
         let server = try await PostgresServer.start()
         let url = try PostgresDatabaseURL(try server.createDatabase("kbs"))
         let masterKey = SymmetricKey(size: .bits256)
-        let store = try await PostgresStore.open(url, masterKey: masterKey)
+        let store = try await PostgresStore.open(url, masterKey: masterKey, deadline: Self.deadline)
         #expect(try await store.schemaVersion() == KBSSchema.version)
         let tables = try server.sql("kbs", "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename")
         #expect(tables.split(separator: "\n") == ["audit", "broker_keys", "policies", "resources", "schema_version", "sessions"])
@@ -48,7 +54,7 @@ import Testing
         }
 
         // A second store (another replica) sees all of it at once, with the same signing key.
-        let replica = try await PostgresStore.open(url, masterKey: masterKey)
+        let replica = try await PostgresStore.open(url, masterKey: masterKey, deadline: Self.deadline)
         #expect(replica.signingKey.rawRepresentation == store.signingKey.rawRepresentation)
         #expect(try await replica.attestationPolicy() == policy)
         #expect(try await replica.resourcePolicy().rules.count == 1)
@@ -61,7 +67,7 @@ import Testing
         #expect(try await store.attestationPolicy() == AttestationPolicy())
 
         // Another master key does not open this database: refused, naming why.
-        let error = await #expect(throws: KBSStoreError.self) { try await PostgresStore.open(url, masterKey: SymmetricKey(size: .bits256)) }
+        let error = await #expect(throws: KBSStoreError.self) { try await PostgresStore.open(url, masterKey: SymmetricKey(size: .bits256), deadline: Self.deadline) }
         #expect(error?.description.contains("master key does not open") == true)
         await replica.close()
         await store.close()
@@ -72,9 +78,9 @@ import Testing
         let text = try server.createDatabase("kbs")
         let url = try PostgresDatabaseURL(text)
         let masterKey = SymmetricKey(size: .bits256)
-        await (try await PostgresStore.open(url, masterKey: masterKey)).close()
+        await (try await PostgresStore.open(url, masterKey: masterKey, deadline: Self.deadline)).close()
         try server.sql("kbs", "UPDATE schema_version SET version = \(KBSSchema.version + 1)")
-        let error = await #expect(throws: KBSSchemaError.self) { try await PostgresStore.open(url, masterKey: masterKey) }
+        let error = await #expect(throws: KBSSchemaError.self) { try await PostgresStore.open(url, masterKey: masterKey, deadline: Self.deadline) }
         #expect(error == .newer(database: url.description, found: KBSSchema.version + 1, understood: KBSSchema.version))
         #expect(error?.description.contains("schema version \(KBSSchema.version + 1)") == true)
         #expect(error?.description.contains("version \(KBSSchema.version) that this Coffer understands") == true)
@@ -93,8 +99,8 @@ import Testing
         let server = try await PostgresServer.start()
         let url = try PostgresDatabaseURL(try server.createDatabase("kbs"))
         let masterKey = SymmetricKey(size: .bits256)
-        let a = try await PostgresStore.open(url, masterKey: masterKey)
-        let b = try await PostgresStore.open(url, masterKey: masterKey)
+        let a = try await PostgresStore.open(url, masterKey: masterKey, deadline: Self.deadline)
+        let b = try await PostgresStore.open(url, masterKey: masterKey, deadline: Self.deadline)
         let now = Date()
         for round in 0..<100 {
             let id = "session-\(round)"
@@ -129,7 +135,7 @@ import Testing
         let server = try await PostgresServer.start()
         let url = try PostgresDatabaseURL(try server.createDatabase("kbs"))
         let store = try await PostgresStore.open(url, masterKey: SymmetricKey(size: .bits256),
-                                                 limits: SessionLimits(total: 1000, unauthenticated: 500, unauthenticatedPerSource: 10))
+                                                 limits: SessionLimits(total: 1000, unauthenticated: 500, unauthenticatedPerSource: 10), deadline: Self.deadline)
         let now = Date()
         func session(_ id: String, _ source: String) -> Session {
             Session(id: id, tee: .sample, hash: .sha384, expiry: now.addingTimeInterval(300),
@@ -150,18 +156,20 @@ import Testing
     @Test func anUnreachableOrMissingDatabaseFailsWithinBoundsNamingWhy() async throws {
         let server = try await PostgresServer.start()
         let missing = await #expect(throws: KBSStoreError.self) {
-            try await PostgresStore.open(try PostgresDatabaseURL(server.url("nope")), masterKey: SymmetricKey(size: .bits256))
+            try await PostgresStore.open(try PostgresDatabaseURL(server.url("nope")), masterKey: SymmetricKey(size: .bits256), deadline: Self.deadline)
         }
         #expect(missing?.description.contains(#"database "nope" does not exist"#) == true, "\(missing.map(String.init(describing:)) ?? "")")
         let nobody = try TemporaryDirectory("coffer-pg-none")
         let absent = await #expect(throws: KBSStoreError.self) {
-            try await PostgresStore.open(try PostgresDatabaseURL("postgres://coffer@/kbs?host=\(nobody.path)"), masterKey: SymmetricKey(size: .bits256))
+            try await PostgresStore.open(try PostgresDatabaseURL("postgres://coffer@/kbs?host=\(nobody.path)"), masterKey: SymmetricKey(size: .bits256), deadline: Self.deadline)
         }
         #expect(absent?.description.contains("cannot open the broker database") == true, "\(absent.map(String.init(describing:)) ?? "")")
 
         let url = try PostgresDatabaseURL(try server.createDatabase("kbs"))
-        let store = try await PostgresStore.open(url, masterKey: SymmetricKey(size: .bits256))
+        let store = try await PostgresStore.open(url, masterKey: SymmetricKey(size: .bits256), deadline: Self.deadline)
         try await store.putResource("a/b/c", [1])
+        // The broker's own bound from here on: with the server gone, PostgresNIO would wait forever.
+        store.deadline = PostgresStore.defaultDeadline
         await server.stopped()
         await #expect(throws: (any Error).self) { try await store.resource("a/b/c") }
         await #expect(throws: (any Error).self) { try await store.putResource("a/b/c", [2]) }

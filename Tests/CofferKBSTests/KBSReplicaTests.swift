@@ -148,7 +148,8 @@ import Testing
 
         // Every acknowledged write is there, read straight from the database with the master key.
         let store = try await PostgresStore.open(try PostgresDatabaseURL(r.url),
-                                                 masterKey: try MasterKeySource.file(r.masterKey).load(home: KBSHome(directory: r.directory.path + "/kbs"), databaseExists: true))
+                                                 masterKey: try MasterKeySource.file(r.masterKey).load(home: KBSHome(directory: r.directory.path + "/kbs"), databaseExists: true),
+                                                 deadline: KBSPostgresStoreTests.deadline)
         for (path, value) in final.writes {
             #expect(try await store.resource(path) == Array(value), "\(path) acknowledged but lost")
         }

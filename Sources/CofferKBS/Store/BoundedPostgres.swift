@@ -13,18 +13,30 @@ struct BoundedPostgres: Sendable {
     let client: PostgresClient
     /// The URL without its password, for messages.
     let name: String
-    /// Longer than any statement the broker runs takes on a live server, short enough that a
-    /// client of a broker whose database is gone gets an answer.
-    static let deadline: Duration = .seconds(15)
+    /// Each statement's bound (`PostgresStore.defaultDeadline` unless the store was opened with another).
+    let bound: DeadlineBound
 
     func query(_ query: PostgresQuery) async throws -> [PostgresRow] {
         let client = client
-        return try await within(Self.deadline, KBSStoreError("\(name): PostgreSQL did not answer within \(Self.deadline) (is it up and reachable?)")) {
+        let deadline = bound.value
+        return try await within(deadline, KBSStoreError("\(name): PostgreSQL did not answer within \(deadline) (is it up and reachable?)")) {
             try await client.query(query).collect()
         }
     }
 
     func perform(_ query: PostgresQuery) async throws { _ = try await self.query(query) }
+}
+
+/// A store's statement bound, shared by its copies of `BoundedPostgres`. Tests on a loaded
+/// machine lengthen it: the bound is wall time, and a starved concurrency pool can delay a
+/// statement's continuation past it while the server itself answered at once.
+final class DeadlineBound: Sendable {
+    private let current: Mutex<Duration>
+    init(_ value: Duration) { current = Mutex(value) }
+    var value: Duration {
+        get { current.withLock { $0 } }
+        set { current.withLock { $0 = newValue } }
+    }
 }
 
 /// `body`'s result, or `timeout` thrown once `limit` has passed: the caller is answered even if

@@ -29,15 +29,20 @@ public final class PostgresStore: KBSStore {
     /// `pg_advisory_xact_lock` key ("Coffer" in ASCII): replicas starting together migrate once.
     static let migrationLock: Int64 = 0x436f_6666_6572
     static let signingKeyName = "signing"
+    /// Each statement's bound: longer than any statement the broker runs takes on a live server,
+    /// short enough that a client of a broker whose database is gone gets an answer.
+    public static let defaultDeadline: Duration = .seconds(15)
 
     /// Connects, migrates (one transaction under an advisory lock) and loads the signing key: made
     /// and sealed by the replica that creates the schema, opened by every other. A database of a
     /// newer schema is refused (`KBSSchemaError.newer`), as is a master key that does not open it.
-    public static func open(_ url: PostgresDatabaseURL, masterKey: SymmetricKey, limits: SessionLimits = SessionLimits()) async throws -> PostgresStore {
+    public static func open(
+        _ url: PostgresDatabaseURL, masterKey: SymmetricKey, limits: SessionLimits = SessionLimits(), deadline: Duration = PostgresStore.defaultDeadline
+    ) async throws -> PostgresStore {
         let logger = { var logger = Logger(label: "coffer-kbs-postgres", factory: StandardErrorLogHandler.init); logger.logLevel = .critical; return logger }()
         // A first connection of its own, for the server's own words when it refuses (wrong
         // database, role or password): the pool would only retry, silently (`BoundedPostgres`).
-        let probe = try await within(BoundedPostgres.deadline, KBSStoreError("\(url): PostgreSQL did not answer within \(BoundedPostgres.deadline) (is it up and reachable?)")) {
+        let probe = try await within(deadline, KBSStoreError("\(url): PostgreSQL did not answer within \(deadline) (is it up and reachable?)")) {
             do {
                 return try await PostgresConnection.connect(configuration: url.probe, id: 0, logger: logger)
             } catch {
@@ -47,9 +52,9 @@ public final class PostgresStore: KBSStore {
         try? await probe.close()
         let pool = PostgresClient(configuration: url.configuration, backgroundLogger: logger)
         let runner = Task { await pool.run() }
-        let client = BoundedPostgres(client: pool, name: url.description)
+        let client = BoundedPostgres(client: pool, name: url.description, bound: DeadlineBound(deadline))
         do {
-            let key = try await within(BoundedPostgres.deadline, KBSStoreError("\(url): migrating did not finish within \(BoundedPostgres.deadline) (another replica holding the migration lock, or the server unreachable)")) {
+            let key = try await within(deadline, KBSStoreError("\(url): migrating did not finish within \(deadline) (another replica holding the migration lock, or the server unreachable)")) {
                 try await prepare(pool, url: url, masterKey: masterKey, logger: logger)
             }
             return PostgresStore(client: client, runner: runner, masterKey: masterKey, signingKey: key, limits: limits)
@@ -57,6 +62,12 @@ public final class PostgresStore: KBSStore {
             runner.cancel()
             throw Self.explain(error, url)
         }
+    }
+
+    /// Each statement's bound from now on (tests: a short one once the server is gone).
+    var deadline: Duration {
+        get { client.bound.value }
+        set { client.bound.value = newValue }
     }
 
     private init(client: BoundedPostgres, runner: Task<Void, Never>, masterKey: SymmetricKey, signingKey: P256.Signing.PrivateKey, limits: SessionLimits) {
